@@ -1,0 +1,29 @@
+"""zsh: hook on precmd, FIFOs with ``read -t`` and ``zselect``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from shellhook.adapters import ShellAdapter
+from shellhook.adapters.posix import posix_quote
+
+
+class Zsh(ShellAdapter):
+    """The zsh adapter."""
+
+    name = "zsh"
+    script = "shellhook.zsh"
+
+    def quote(self, value: str) -> str:
+        """Single-quoted, ``'`` as ``'\\''`` (valid whatever RC_QUOTES says)."""
+        return posix_quote(value)
+
+    def assign(self, variable: str, value: str) -> str:
+        """``typeset -g var='value'``."""
+        return f"typeset -g {variable}={self.quote(value)}"
+
+    def rc_file(self, home: Path) -> Path:
+        """$ZDOTDIR/.zshrc, else ~/.zshrc."""
+        zdotdir = os.environ.get("ZDOTDIR")
+        return Path(zdotdir) / ".zshrc" if zdotdir else home / ".zshrc"

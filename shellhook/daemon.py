@@ -1,0 +1,363 @@
+"""The per-user daemon: answers shells, watches what their answers depend on, nudges them.
+
+Single-threaded: one selector over the shells' request FIFOs, their pidfds and the
+watcher's wake-up pipe. Two transports share the protocol (docs/protocol.md):
+
+* stream (bash, zsh, xonsh): ``<id>.req`` / ``<id>.rep`` FIFOs that the shell creates
+  and holds open read-write; the daemon adopts them when they appear.
+* file (fish, which has no read timeout): the shell writes ``<id>.q``; the daemon
+  answers in ``<id>.a`` (atomic rename) and nudges by creating ``<id>.n``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import re
+import selectors
+import signal
+import stat
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shellhook import locations, protocol
+from shellhook.atomic import write_atomic
+from shellhook.policy import Context, decide, judge
+from shellhook.resolver import Resolver
+from shellhook.trust import TrustStore, TrustStoreError
+from shellhook.watcher import Watcher
+
+log = logging.getLogger("shellhook.daemon")
+
+SESSION_ID = re.compile(r"^(\d+)-[0-9A-Za-z]+$")
+DEBOUNCE = 0.03  # seconds of quiet after a burst of file events
+DEBOUNCE_MAX = 0.25
+IDLE_EXIT = float(os.environ.get("SHELLHOOK_IDLE_EXIT", "900"))
+
+
+def session_pid(session_id: str) -> int | None:
+    """The shell pid encoded in a session id (``<pid>-<random>``), or None if malformed."""
+    m = SESSION_ID.match(session_id)
+    return int(m.group(1)) if m else None
+
+
+def pid_alive(pid: int) -> bool:
+    """True when process ``pid`` exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class Client:
+    """One attached shell session."""
+
+    sid: str
+    pid: int
+    stream: bool
+    req_fd: int = -1
+    rep_fd: int = -1
+    pid_fd: int = -1
+    reader: protocol.RequestReader = field(default_factory=protocol.RequestReader)
+    last: protocol.Request | None = None  # the latest request: re-judged on file events
+    last_key: tuple | None = None  # what that request's answer depended on
+    watch: tuple[str, ...] = ()
+    nudged: bool = False
+
+
+class Daemon:
+    """The event loop and its per-shell bookkeeping."""
+
+    def __init__(self, rundir: Path) -> None:
+        self.rundir = rundir
+        self.sel = selectors.DefaultSelector()
+        self.watcher = Watcher()
+        self.resolver = Resolver(cacheable=lambda d: d in self.watcher.watched)
+        self.ctx = Context(self.resolver, TrustStore())
+        with contextlib.suppress(TrustStoreError):
+            self.ctx.trust.ensure()
+        self.clients: dict[str, Client] = {}
+        self.dirty_since: float | None = None
+        self.last_event = 0.0
+        self.idle_since = time.monotonic()
+        self.running = True
+        self.workon_children: set[str] = set()
+        self._newborn: set[str] = set()
+
+    # -- set-up -------------------------------------------------------------------
+    def run(self) -> None:
+        """Serve until stopped (SIGTERM/SIGINT) or idle for IDLE_EXIT seconds."""
+        signal.signal(signal.SIGTERM, lambda *_: self.stop())
+        signal.signal(signal.SIGINT, lambda *_: self.stop())
+        self.sel.register(self.watcher.wake_r, selectors.EVENT_READ, ("wake", None))
+        self.watcher.start()
+        self._refresh_workon_children()
+        self._reconcile_watches()
+        self._scan_rundir()
+        log.info("daemon %d serving %s", os.getpid(), self.rundir)
+        while self.running:
+            for key, _mask in self.sel.select(self._timeout()):
+                kind, client = key.data
+                if kind == "wake":
+                    self._on_fs_events()
+                elif kind == "req":
+                    self._on_readable(client)
+                elif kind == "exit":
+                    self._detach(client)
+            self._maybe_flush()
+            if not self.clients and time.monotonic() - self.idle_since > IDLE_EXIT:
+                log.info("idle for %ds, exiting", IDLE_EXIT)
+                break
+        self.watcher.stop()
+
+    def stop(self) -> None:
+        """Ask the loop to end."""
+        self.running = False
+
+    def _timeout(self) -> float | None:
+        if self.dirty_since is not None:
+            now = time.monotonic()
+            return max(0.0, min(self.last_event + DEBOUNCE, self.dirty_since + DEBOUNCE_MAX) - now)
+        if not self.clients:
+            return max(0.0, IDLE_EXIT - (time.monotonic() - self.idle_since)) + 0.01
+        return None
+
+    # -- shells coming and going --------------------------------------------------
+    def _scan_rundir(self) -> None:
+        try:
+            names = os.listdir(self.rundir)
+        except OSError:
+            return
+        for name in names:
+            self._consider(os.path.join(self.rundir, name))
+
+    def _consider(self, path: str) -> None:
+        """A file appeared in the runtime dir: a new shell, or a fish request."""
+        name = os.path.basename(path)
+        sid, _, ext = name.rpartition(".")
+        pid = session_pid(sid)
+        if pid is None:
+            return
+        if ext == "req" and sid not in self.clients:
+            self._attach_stream(sid, pid)
+        elif ext == "q":
+            self._on_file_request(sid, pid, path)
+
+    def _owned_fifo(self, path: str) -> bool:
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return False
+        return stat.S_ISFIFO(st.st_mode) and st.st_uid == os.geteuid()
+
+    def _attach_stream(self, sid: str, pid: int) -> None:
+        req, rep = (os.path.join(self.rundir, f"{sid}.{e}") for e in ("req", "rep"))
+        if not pid_alive(pid):
+            self._remove_files(sid)
+            return
+        if not (self._owned_fifo(req) and self._owned_fifo(rep)):
+            return  # the shell is still creating the pair: the .rep event brings us back
+        flags = os.O_RDWR | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            client = Client(sid, pid, True, os.open(req, flags), os.open(rep, flags))
+        except OSError as exc:
+            log.warning("cannot open fifos of %s: %s", sid, exc)
+            return
+        self._add_client(client)
+        self.sel.register(client.req_fd, selectors.EVENT_READ, ("req", client))
+        self._on_readable(client)  # requests written before we opened
+
+    def _add_client(self, client: Client) -> None:
+        self.clients[client.sid] = client
+        with contextlib.suppress(AttributeError, OSError):
+            client.pid_fd = os.pidfd_open(client.pid)
+            self.sel.register(client.pid_fd, selectors.EVENT_READ, ("exit", client))
+        log.info("attached %s (%s)", client.sid, "fifo" if client.stream else "file")
+
+    def _detach(self, client: Client) -> None:
+        for fd in (client.req_fd, client.rep_fd, client.pid_fd):
+            if fd >= 0:
+                with contextlib.suppress(KeyError, ValueError):
+                    self.sel.unregister(fd)
+                os.close(fd)
+        self.clients.pop(client.sid, None)
+        self._remove_files(client.sid)
+        if not self.clients:
+            self.idle_since = time.monotonic()
+        log.info("detached %s", client.sid)
+        self._reconcile_watches()
+
+    def _remove_files(self, sid: str) -> None:
+        for ext in ("req", "rep", "q", "a", "n"):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(self.rundir, f"{sid}.{ext}"))
+
+    def _reap_dead_without_pidfd(self) -> None:
+        for client in list(self.clients.values()):
+            if client.pid_fd < 0 and not pid_alive(client.pid):
+                self._detach(client)
+
+    # -- requests -------------------------------------------------------------------
+    def _on_readable(self, client: Client) -> None:
+        try:
+            data = os.read(client.req_fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            log.warning("read from %s failed: %s", client.sid, exc)
+            self._detach(client)
+            return
+        for req in client.reader.feed(data):
+            self._answer(client, req)
+
+    def _on_file_request(self, sid: str, pid: int, path: str) -> None:
+        client = self.clients.get(sid)
+        if client is None:
+            if not pid_alive(pid):
+                self._remove_files(sid)
+                return
+            client = Client(sid, pid, False)
+            self._add_client(client)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            try:
+                st = os.fstat(fd)
+                if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+                    return
+                data = os.read(fd, protocol.MAX_REQUEST_BYTES)
+            finally:
+                os.close(fd)
+        except OSError:
+            return
+        for req in protocol.RequestReader().feed(data):
+            if client.last is None or req.seq != client.last.seq:
+                self._answer(client, req)
+
+    def _answer(self, client: Client, req: protocol.Request) -> None:
+        res = self.resolver.resolve(req.pwd)
+        target = judge(res, self.ctx)
+        ops = decide(req, target, self.ctx)
+        ops.append((protocol.OP_DAEMON, str(self.rundir)))
+        client.last = req
+        client.last_key = (res, target.usable, target.warning)
+        client.nudged = False
+        self._send(client, protocol.encode_reply(req.seq, ops))
+        if res.watch != client.watch:
+            client.watch = res.watch
+            self._reconcile_watches()
+
+    def _send(self, client: Client, frame: bytes) -> None:
+        if client.stream:
+            try:
+                os.write(client.rep_fd, frame)
+            except BlockingIOError:
+                log.warning("reply pipe of %s is full; dropping a message", client.sid)
+            except OSError as exc:
+                log.warning("write to %s failed: %s", client.sid, exc)
+            return
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(self.rundir, f"{client.sid}.n"))
+        if frame != protocol.NUDGE:
+            with contextlib.suppress(OSError):
+                write_atomic(self.rundir / f"{client.sid}.a", frame)
+
+    def _nudge(self, client: Client) -> None:
+        if client.nudged:
+            return
+        client.nudged = True
+        if client.stream:
+            self._send(client, protocol.NUDGE)
+        else:
+            with contextlib.suppress(OSError):
+                fd = os.open(self.rundir / f"{client.sid}.n",
+                             os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+                os.close(fd)
+
+    # -- file events ----------------------------------------------------------------
+    def _on_fs_events(self) -> None:
+        rundir = str(self.rundir)
+        for event in self.watcher.drain():
+            paths = [event.src_path, getattr(event, "dest_path", "")]
+            for path in (os.fsdecode(p) for p in paths if p):
+                if os.path.dirname(path) == rundir:
+                    if event.event_type in ("created", "closed", "moved"):
+                        self._consider(path)
+                    continue
+                self.resolver.invalidate(path)
+                if event.is_directory and event.event_type == "created":
+                    self._newborn.add(path)
+                self.last_event = time.monotonic()
+                if self.dirty_since is None:
+                    self.dirty_since = self.last_event
+
+    def _maybe_flush(self) -> None:
+        if self.dirty_since is None:
+            return
+        now = time.monotonic()
+        if now - self.last_event < DEBOUNCE and now - self.dirty_since < DEBOUNCE_MAX:
+            return
+        self.dirty_since = None
+        self._refresh_workon_children()
+        self._reap_dead_without_pidfd()
+        for client in list(self.clients.values()):
+            req = client.last
+            if req is None:
+                continue
+            res = self.resolver.resolve(req.pwd)
+            target = judge(res, self.ctx)
+            if (res, target.usable, target.warning) != client.last_key:
+                log.info("nudging %s", client.sid)
+                self._nudge(client)
+        self._reconcile_watches()
+
+    def _refresh_workon_children(self) -> None:
+        home = self.resolver.workon_home
+        try:
+            self.workon_children = {e.path for e in os.scandir(home) if e.is_dir()}
+        except OSError:
+            self.workon_children = set()
+
+    def _reconcile_watches(self) -> None:
+        wanted: set[str] = {str(self.rundir), self.resolver.workon_home,
+                            str(self.ctx.trust.root), str(locations.config_file().parent),
+                            os.path.dirname(self.resolver.workon_home)}
+        wanted |= {os.path.join(str(self.ctx.trust.root), k) for k in ("allow", "deny")}
+        wanted |= self.workon_children
+        ancestors: set[str] = set()
+        for client in self.clients.values():
+            ancestors.update(client.watch)
+        wanted |= ancestors
+        # A directory just created next to a shell may be a venv still being made.
+        self._newborn = {d for d in self._newborn if os.path.dirname(d) in ancestors}
+        wanted |= self._newborn
+        wanted |= {os.path.join(d, "bin") for d in ancestors if os.path.isfile(
+            os.path.join(d, "pyvenv.cfg"))}
+        self.watcher.set_watched(wanted)
+
+
+def serve() -> int:
+    """Run the daemon in the foreground (what ``shellhook daemon run`` does)."""
+    from shellhook import daemonctl
+
+    try:
+        rundir = locations.ensure_private_dir(locations.runtime_dir())
+    except (locations.UnsafeDirectory, OSError) as exc:
+        log.error("unsafe runtime dir: %s", exc)
+        return 1
+    with daemonctl.single_instance(rundir) as got_lock:
+        if not got_lock:
+            return 0
+        try:
+            Daemon(rundir).run()
+        except OSError as exc:
+            if exc.errno != errno.EINTR:
+                log.exception("daemon failed")
+                return 1
+    return 0

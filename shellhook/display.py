@@ -1,0 +1,49 @@
+"""Making untrusted names safe to show: on a terminal and inside a shell prompt."""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+
+_LABEL_PUNCTUATION = set("._-+@=,:")
+
+
+def for_terminal(text: str) -> str:
+    """Escape anything that could drive the terminal: control and format characters.
+
+    ``\\e]52;...`` (clipboard), ``\\r``, BiDi overrides and friends come out as visible
+    ``\\xNN`` / ``\\u{NNNN}`` sequences; surrogate-escaped bytes of non-UTF-8 names as
+    ``\\xNN``.
+    """
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif ch == "\\":
+            out.append("\\\\")
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp"):
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{{{code:04x}}}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def path_for_terminal(path: str | os.PathLike[str]) -> str:
+    """A path, home-abbreviated and escaped for the terminal."""
+    text = os.fspath(path)
+    home = os.path.expanduser("~")
+    if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
+        text = "~" + text[len(home):]
+    return for_terminal(text)
+
+
+def prompt_label(name: str) -> str:
+    """The venv name as shown in a prompt: letters, digits and ``._-+@=,:`` only.
+
+    Anything else (``$``, backticks, ``%``, ``\\``, ``!``, spaces, control characters)
+    becomes ``_``, so no shell's prompt expansion (bash promptvars, zsh PROMPT_SUBST
+    and ``%`` escapes, fish) can ever act on it. VIRTUAL_ENV_PROMPT keeps the real name.
+    """
+    label = "".join(ch if ch.isalnum() or ch in _LABEL_PUNCTUATION else "_" for ch in name)
+    return label[:40] or "venv"

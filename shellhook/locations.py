@@ -1,0 +1,98 @@
+"""Every file-system location shellhook uses, in one place.
+
+Built on platformdirs, so the XDG variables (and their platform equivalents) move
+everything; tests point them at a throw-away tree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import warnings
+from pathlib import Path
+
+import platformdirs
+
+APP = "shellhook"
+
+
+class UnsafeDirectory(Exception):
+    """A private directory exists but is not safe to use (owner, mode or symlink)."""
+
+
+def _dirs() -> platformdirs.PlatformDirs:
+    return platformdirs.PlatformDirs(APP, appauthor=False)
+
+
+def data_dir() -> Path:
+    """User data dir: the private install venv and generated hook files live here."""
+    return Path(_dirs().user_data_dir)
+
+
+def state_dir() -> Path:
+    """User state dir: the trust store."""
+    return Path(_dirs().user_state_dir)
+
+
+def trust_dir() -> Path:
+    """Directory holding one allow or deny record per file."""
+    return state_dir() / "trust"
+
+
+def config_file() -> Path:
+    """The user's TOML configuration file."""
+    return Path(_dirs().user_config_dir) / "config.toml"
+
+
+def log_dir() -> Path:
+    """Where the daemon writes its log."""
+    return Path(_dirs().user_log_dir)
+
+
+def runtime_dir() -> Path:
+    """Private runtime dir for the daemon's lock, pid file and the shells' FIFOs.
+
+    platformdirs only accepts a ``$XDG_RUNTIME_DIR`` that is safe and otherwise falls
+    back to ``/run/user/<uid>`` or ``$TMPDIR/runtime-<uid>``; the hook scripts compute
+    the same candidate and shells learn the daemon's answer from it when they differ.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Path(platformdirs.user_runtime_dir(APP))
+
+
+def workon_home() -> Path:
+    """``$WORKON_HOME``, the named-venv store shared with virtualenvwrapper and friends."""
+    value = os.environ.get("WORKON_HOME", "").strip()
+    if value:
+        return Path(os.path.expanduser(value))
+    return Path.home() / ".virtualenvs"
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (mode 0700) if missing and check it is ours and private.
+
+    Raises UnsafeDirectory when it is a symlink, not a directory, owned by another
+    user, or readable/writable by group or others.
+    """
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=0o700, parents=True)
+    check_private_dir(path)
+    return path
+
+
+def check_private_dir(path: Path) -> None:
+    """Raise UnsafeDirectory unless ``path`` is a private directory of this user."""
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        raise UnsafeDirectory(f"{path}: {exc.strerror}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise UnsafeDirectory(f"{path} is a symlink; remove it")
+    if not stat.S_ISDIR(st.st_mode):
+        raise UnsafeDirectory(f"{path} is not a directory; remove it")
+    if st.st_uid != os.geteuid():
+        raise UnsafeDirectory(f"{path} is owned by uid {st.st_uid}, not you; remove it")
+    if st.st_mode & 0o077:
+        raise UnsafeDirectory(f"{path} is accessible by others; run: chmod 700 {path}")

@@ -1,0 +1,115 @@
+"""The wire format between hook scripts and Python (see docs/protocol.md).
+
+Every message is a sequence of NUL-terminated fields, so any path (spaces, newlines,
+quotes, non-UTF-8 bytes) travels as is and nothing is ever parsed by a shell's evaluator.
+
+Request  (shell -> daemon): ``Q seq pwd VIRTUAL_ENV SHELLHOOK_VENV owned off``
+Reply    (daemon -> shell): ``R seq`` then operation pairs ``op arg``, then ``E ''``.
+Nudge    (daemon -> shell): ``N ''``: something changed, ask again at the next prompt.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+REQUEST_FIELDS = 7
+MAX_REQUEST_BYTES = 64 * 1024
+
+# Operations: a closed set; each is applied by the hook script's own code.
+OP_PROJECT = "P"  # remember project dir for the next A / O
+OP_LABEL = "L"  # remember prompt label (safe characters only) for the next A / O
+OP_NAME = "M"  # remember VIRTUAL_ENV_PROMPT for the next A
+OP_ACTIVATE = "A"  # activate venv ARG
+OP_DEACTIVATE = "D"  # undo our activation
+OP_FORGET = "F"  # a manual activation took over: drop our PATH entry and marker only
+OP_ADOPT = "O"  # an inherited activation of ours still matches: own it here
+OP_SUPPRESS = "S"  # set (or clear, with '') the project where the user deactivated
+OP_INFO = "I"  # informational line (silenced by SHELLHOOK_QUIET)
+OP_WARN = "W"  # warning line (never silenced)
+OP_DAEMON = "Y"  # the daemon is up, at runtime dir ARG: use it again
+OP_END = "E"
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a shell tells us about itself when it asks."""
+
+    seq: str
+    pwd: str
+    virtual_env: str
+    marker: str  # exported SHELLHOOK_VENV: the venv shellhook activated (maybe in a parent)
+    owned: bool  # this shell process made or adopted that activation
+    suppressed: str  # project in which the user ran deactivate, or ''
+
+
+def _dec(field: bytes) -> str:
+    return os.fsdecode(field)
+
+
+def _enc(text: str) -> bytes:
+    return os.fsencode(text)
+
+
+def parse_request(fields: list[bytes]) -> Request:
+    """Build a Request from its fields (after the leading ``Q``). ValueError if malformed."""
+    if len(fields) != REQUEST_FIELDS - 1:
+        raise ValueError(f"expected {REQUEST_FIELDS - 1} fields, got {len(fields)}")
+    seq, pwd, venv, marker, owned, suppressed = (_dec(f) for f in fields)
+    if not seq.isdigit() or not pwd.startswith("/"):
+        raise ValueError("malformed request")
+    return Request(seq, pwd, venv, marker, owned == "1", suppressed)
+
+
+def encode_request(req: Request) -> bytes:
+    """The bytes a hook script sends for ``req`` (used by the Python clients and tests)."""
+    fields = ["Q", req.seq, req.pwd, req.virtual_env, req.marker, "1" if req.owned else "0",
+              req.suppressed]
+    return b"".join(_enc(f) + b"\0" for f in fields)
+
+
+def encode_reply(seq: str, ops: list[tuple[str, str]]) -> bytes:
+    """A reply frame: ``R seq``, the operations, ``E``."""
+    parts = [("R", seq), *ops, (OP_END, "")]
+    return b"".join(_enc(op) + b"\0" + _enc(arg) + b"\0" for op, arg in parts)
+
+
+NUDGE = b"N\0\0"
+
+
+class RequestReader:
+    """Incremental parser for a byte stream of requests (one per shell FIFO)."""
+
+    def __init__(self) -> None:
+        self._buf = b""
+
+    def feed(self, data: bytes) -> list[Request]:
+        """Add bytes; return every complete, well-formed request. Garbage is dropped."""
+        self._buf += data
+        if len(self._buf) > MAX_REQUEST_BYTES:
+            self._buf = b""
+            return []
+        requests = []
+        while True:
+            start = self._buf.find(b"Q\0")
+            if start < 0:
+                self._buf = b""
+                return requests
+            if start > 0 and self._buf[start - 1:start] != b"\0":
+                self._buf = self._buf[start + 2:]  # a Q inside some other field
+                continue
+            fields = self._buf[start:].split(b"\0", REQUEST_FIELDS)
+            if len(fields) <= REQUEST_FIELDS:
+                self._buf = self._buf[start:]
+                return requests
+            self._buf = fields[REQUEST_FIELDS]
+            try:
+                requests.append(parse_request(fields[1:REQUEST_FIELDS]))
+            except ValueError:
+                continue
+
+
+def parse_reply(data: bytes) -> list[tuple[str, str]]:
+    """Decode a reply frame into (op, arg) pairs (for tests and Python clients)."""
+    fields = [_dec(f) for f in data.split(b"\0")]
+    return [(fields[i], fields[i + 1]) for i in range(0, len(fields) - 1, 2)]

@@ -1,0 +1,1 @@
+"""The per-shell hook scripts, shipped as package data (see shellhook.adapters)."""

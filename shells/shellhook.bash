@@ -1,0 +1,193 @@
+# shellhook hook for bash (>= 4.4). Load it with: eval "$(shellhook init bash)".
+#
+# Each prompt compares $PWD and $VIRTUAL_ENV with what it saw last and checks, with one
+# select() (`read -t 0`), whether the daemon nudged it; only then does it ask the daemon
+# through this shell's FIFO pair. Replies are NUL-separated (op, arg) pairs applied by
+# the code below: nothing received is ever evaluated. Protocol: docs/protocol.md.
+# shellcheck shell=bash disable=SC2154  # __shellhook_python is set by the init header
+
+# Non-interactive shells are left alone; loading twice is harmless.
+[[ $- == *i* ]] || return 0
+[[ -z ${__shellhook_loaded-} ]] || return 0
+__shellhook_loaded=1
+
+__shellhook_pwd=''          # $PWD when we last asked
+__shellhook_seen=''         # $VIRTUAL_ENV after we last applied a reply
+__shellhook_seq=0
+__shellhook_owned=0         # 1 when this shell made or adopted $SHELLHOOK_VENV
+__shellhook_off=''          # project where the user ran deactivate
+__shellhook_project=''      # project of our activation
+__shellhook_prefix=''       # what we put in front of PS1
+__shellhook_wfd=''          # request FIFO (write end)
+__shellhook_rfd=''          # reply FIFO (read end)
+__shellhook_stuck=''        # the daemon did not answer in time
+__shellhook_reply=()
+declare -A __shellhook_said=()   # warnings already printed in this session
+
+# The runtime dir as platformdirs computes it; the daemon corrects us if it differs.
+if [[ -n ${XDG_RUNTIME_DIR//[[:space:]]/} ]]; then
+  __shellhook_rt=$XDG_RUNTIME_DIR/shellhook
+elif [[ -d /run/user/$EUID ]]; then
+  __shellhook_rt=/run/user/$EUID/shellhook
+else
+  __shellhook_rt=${TMPDIR:-/tmp}; __shellhook_rt=${__shellhook_rt%/}/runtime-$EUID/shellhook
+fi
+
+__shellhook_path_remove() {
+  # Remove every $1 entry from PATH, keeping all other bytes of PATH as they were.
+  local p=":$PATH:"
+  while [[ $p == *":$1:"* ]]; do p=${p/":$1:"/:}; done
+  p=${p#:}
+  PATH=${p%:}
+}
+
+__shellhook_connect() {
+  # Create and open this shell's FIFO pair in the private runtime dir (one fork, once).
+  local rt=$__shellhook_rt id
+  [[ -d $rt && ! -L $rt && -O $rt ]] || return 1
+  id=$$-$RANDOM$RANDOM
+  command mkfifo -m 600 -- "$rt/$id.req" "$rt/$id.rep" 2>/dev/null || return 1
+  exec {__shellhook_wfd}<>"$rt/$id.req" {__shellhook_rfd}<>"$rt/$id.rep" || return 1
+  export SHELLHOOK_SESSION=$id
+}
+
+__shellhook_read_reply() {
+  # Read (op, arg) pairs from fd $1 (waiting up to $2 s per read) until our frame's E.
+  local fd=$1 op arg mine=''
+  __shellhook_reply=()
+declare -A __shellhook_said=()   # warnings already printed in this session
+  while IFS= read -r -d '' -t "$2" -u "$fd" op && IFS= read -r -d '' -t "$2" -u "$fd" arg; do
+    if [[ $op == R ]]; then
+      if [[ $arg == "$__shellhook_seq" ]]; then mine=1; else mine=''; fi
+    elif [[ -n $mine ]]; then
+      [[ $op == E ]] && return 0
+      __shellhook_reply+=("$op" "$arg")
+    fi
+  done
+  return 1
+}
+
+__shellhook_ask_daemon() {
+  [[ -z $__shellhook_stuck ]] || return 1
+  if [[ -z $__shellhook_wfd ]]; then __shellhook_connect || return 1; fi
+  local pid=''
+  { IFS= read -r pid < "$__shellhook_rt/daemon.pid"; } 2>/dev/null
+  [[ -n $pid ]] && builtin kill -0 "$pid" 2>/dev/null || return 1
+  builtin printf 'Q\0%s\0%s\0%s\0%s\0%s\0%s\0' "$__shellhook_seq" "$PWD" "${VIRTUAL_ENV-}" \
+    "${SHELLHOOK_VENV-}" "$__shellhook_owned" "$__shellhook_off" >&"$__shellhook_wfd" || return 1
+  __shellhook_read_reply "$__shellhook_rfd" 0.15 && return 0
+  __shellhook_stuck=1
+  return 1
+}
+
+__shellhook_ask_oneshot() {
+  # No daemon: decide with a one-off Python (which also restarts the daemon).
+  [[ -x $__shellhook_python ]] || return 1
+  local fd
+  exec {fd}< <("$__shellhook_python" -I -m shellhook hook ${__shellhook_stuck:+--stuck} \
+    "$__shellhook_seq" "$PWD" "${VIRTUAL_ENV-}" "${SHELLHOOK_VENV-}" "$__shellhook_owned" \
+    "$__shellhook_off" 2>/dev/null)
+  __shellhook_read_reply "$fd" 1
+  local rc=$?
+  exec {fd}<&-
+  return $rc
+}
+
+__shellhook_activate() {
+  # $1 venv, $2 VIRTUAL_ENV_PROMPT, $3 prompt label (safe characters only), $4 project
+  __shellhook_path_remove "$1/bin"   # present already (e.g. restored by another deactivate)
+  if [[ -n ${PYTHONHOME+set} ]]; then
+    export SHELLHOOK_PYTHONHOME=$PYTHONHOME
+    unset PYTHONHOME
+  fi
+  export VIRTUAL_ENV="$1" VIRTUAL_ENV_PROMPT="$2" SHELLHOOK_VENV="$1" PATH="$1/bin${PATH:+:$PATH}"
+  __shellhook_owned=1 __shellhook_project=$4
+  __shellhook_prompt_on "$3"
+  builtin hash -r
+}
+
+__shellhook_prompt_on() {
+  # Define deactivate and, unless disabled, show "(label) " before the prompt.
+  # shellcheck disable=SC2317  # called by the user
+  deactivate() { __shellhook_deactivate "$@"; }
+  __shellhook_prefix=''
+  [[ -z ${VIRTUAL_ENV_DISABLE_PROMPT-} ]] || return 0
+  __shellhook_prefix="($1) "
+  [[ $PS1 == "$__shellhook_prefix"* ]] || PS1=$__shellhook_prefix$PS1
+}
+
+__shellhook_undo() {
+  # $1 = full: undo our activation; otherwise (a manual venv took over) drop only our
+  # PATH entry, marker and prompt prefix.
+  local venv=${SHELLHOOK_VENV-}
+  [[ -n $venv ]] || return 0
+  __shellhook_path_remove "$venv/bin"
+  if [[ $1 == full ]]; then
+    if [[ -n ${SHELLHOOK_PYTHONHOME+set} ]]; then
+      export PYTHONHOME=$SHELLHOOK_PYTHONHOME
+    fi
+    unset VIRTUAL_ENV VIRTUAL_ENV_PROMPT SHELLHOOK_VENV SHELLHOOK_PYTHONHOME
+    [[ -z $__shellhook_prefix ]] || PS1=${PS1#"$__shellhook_prefix"}
+    ! builtin declare -F deactivate >/dev/null || unset -f deactivate
+  else
+    unset SHELLHOOK_VENV SHELLHOOK_PYTHONHOME
+    [[ -z $__shellhook_prefix ]] || PS1=${PS1/"$__shellhook_prefix"/}
+  fi
+  __shellhook_owned=0 __shellhook_project='' __shellhook_prefix=''
+  builtin hash -r
+}
+
+__shellhook_deactivate() {
+  # The user's `deactivate`: off until they leave this project.
+  __shellhook_off=$__shellhook_project
+  __shellhook_undo full
+  __shellhook_seen=${VIRTUAL_ENV-}
+}
+
+__shellhook_apply() {
+  local i op arg project='' label='' name=''
+  for ((i = 0; i < ${#__shellhook_reply[@]}; i += 2)); do
+    op=${__shellhook_reply[i]} arg=${__shellhook_reply[i + 1]}
+    case $op in
+      P) project=$arg ;;
+      L) label=$arg ;;
+      M) name=$arg ;;
+      A) __shellhook_activate "$arg" "$name" "$label" "$project" ;;
+      D) __shellhook_undo full ;;
+      F) __shellhook_undo forget ;;
+      O) __shellhook_owned=1 __shellhook_project=$project; __shellhook_prompt_on "$label" ;;
+      S) __shellhook_off=$arg ;;
+      I) [[ -n ${SHELLHOOK_QUIET-} ]] || builtin printf '%s\n' "$arg" >&2 ;;
+      W) [[ -n ${__shellhook_said[$arg]-} ]] || builtin printf '%s\n' "$arg" >&2
+         __shellhook_said[$arg]=1 ;;
+      Y) __shellhook_rt=$arg __shellhook_stuck='' ;;
+    esac
+  done
+}
+
+__shellhook_ask() {
+  __shellhook_pwd=$PWD
+  ((++__shellhook_seq))
+  __shellhook_ask_daemon || __shellhook_ask_oneshot || return 0
+  __shellhook_apply
+  __shellhook_seen=${VIRTUAL_ENV-}
+}
+
+__shellhook_prompt() {
+  local status=$?
+  if [[ $PWD != "$__shellhook_pwd" || ${VIRTUAL_ENV-} != "$__shellhook_seen" ]]; then
+    __shellhook_ask
+  elif [[ -n $__shellhook_rfd ]] && builtin read -t 0 -u "$__shellhook_rfd"; then
+    __shellhook_ask   # nudged: a venv or its trust changed
+  fi
+  return $status
+}
+
+# Run first at each prompt, so prompt themes see the new $VIRTUAL_ENV.
+if [[ ${PROMPT_COMMAND[*]-} != *__shellhook_prompt* ]]; then
+  if ((${#PROMPT_COMMAND[@]} > 1)); then
+    PROMPT_COMMAND=(__shellhook_prompt "${PROMPT_COMMAND[@]}")
+  else
+    PROMPT_COMMAND[0]="__shellhook_prompt${PROMPT_COMMAND[0]:+;${PROMPT_COMMAND[0]}}"
+  fi
+fi

@@ -1,0 +1,136 @@
+"""Shared fixtures: a throw-away HOME and XDG tree, venv factories, shell drivers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import venv as venv_mod
+from pathlib import Path
+
+import pytest
+
+from tests import shelldriver
+
+SHELLS = tuple(shelldriver.DRIVERS)
+
+
+def _sandbox_env(root: Path) -> dict[str, str]:
+    home = root / "home"
+    runtime = root / "run"
+    for d in (home, runtime):
+        d.mkdir(parents=True, exist_ok=True)
+    runtime.chmod(0o700)
+    pybin = str(Path(sys.executable).parent)
+    env = {
+        "HOME": str(home),
+        "USER": os.environ.get("USER", "tester"),
+        "TERM": "dumb",
+        "LANG": "C.UTF-8",
+        "PATH": os.pathsep.join([pybin, "/usr/local/bin", "/usr/bin", "/bin"]),
+        "XDG_RUNTIME_DIR": str(runtime),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+        "XDG_STATE_HOME": str(home / ".local/state"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "WORKON_HOME": str(home / ".virtualenvs"),
+        "SHELLHOOK_IDLE_EXIT": "120",
+    }
+    return env
+
+
+class Sandbox:
+    """A throw-away HOME with helpers to make projects and venvs inside it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.env = _sandbox_env(root)
+        self.home = Path(self.env["HOME"])
+        self.workon_home = Path(self.env["WORKON_HOME"])
+
+    def shellhook(self, *args: str, check: bool = True, input: str | None = None):
+        """Run the shellhook CLI inside the sandbox (``check``: fail with its stderr)."""
+        proc = subprocess.run([sys.executable, "-m", "shellhook", *args], env=self.env,
+                              capture_output=True, text=True, input=input, timeout=60)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"shellhook {' '.join(args)} exited {proc.returncode}: "
+                                 f"{proc.stderr}")
+        return proc
+
+    def make_venv(self, path: Path | str, prompt: str | None = None) -> Path:
+        """Create a real venv (no pip: fast) at ``path``, whatever bytes its name holds.
+
+        The venv module cannot write a non-UTF-8 path into pyvenv.cfg, so it is built
+        under a plain name and moved: a venv's python and our activation do not care.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=self.root, prefix="venv-")) / "v"
+        venv_mod.EnvBuilder(with_pip=False, symlinks=True, prompt=prompt).create(staging)
+        staging.rename(path)
+        staging.parent.rmdir()
+        return path
+
+    def project(self, name: str | bytes, venv_name: str = ".venv", trust: bool = True) -> Path:
+        """A project directory holding a venv, allowed unless ``trust`` is False."""
+        proj = Path(os.fsdecode(self.home)) / os.fsdecode(name)
+        proj.mkdir(parents=True, exist_ok=True)
+        self.make_venv(proj / venv_name)
+        if trust:
+            self.shellhook("allow", str(proj))
+        return proj
+
+    def hook_file(self, shell: str) -> Path:
+        """``shellhook init SHELL`` written to a file, as install.sh does."""
+        path = self.root / f"hook.{shell}"
+        if not path.exists():
+            path.write_text(self.shellhook("init", shell).stdout)
+        return path
+
+    def stop_daemon(self) -> None:
+        """Stop this sandbox's daemon."""
+        self.shellhook("daemon", "stop", check=False)
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path):
+    """A throw-away HOME/XDG tree; its daemon is stopped afterwards."""
+    box = Sandbox(tmp_path)
+    yield box
+    box.stop_daemon()
+
+
+@pytest.fixture(params=SHELLS)
+def shell_name(request) -> str:
+    """Each supported shell in turn; missing ones are skipped outside CI only."""
+    name = request.param
+    if not shelldriver.available(name):
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is not installed, but CI must test it")
+        pytest.skip(f"{name} is not installed")
+    return name
+
+
+@pytest.fixture
+def spawn(sandbox: Sandbox, shell_name: str):
+    """Start shells of the parametrized kind in the sandbox; all closed afterwards."""
+    started: list[shelldriver.ShellDriver] = []
+
+    def start(cwd: Path | str | None = None, env: dict | None = None) -> shelldriver.ShellDriver:
+        driver = shelldriver.DRIVERS[shell_name](
+            sandbox.root, {**sandbox.env, **(env or {})}, sandbox.hook_file(shell_name))
+        started.append(driver)
+        return driver.start(cwd)
+
+    yield start
+    for driver in started:
+        driver.close()
+
+
+def pytest_report_header(config):
+    """Which shells this run can drive."""
+    return "shells: " + ", ".join(
+        f"{n}={'yes' if shutil.which(shelldriver.DRIVERS[n].executable) else 'MISSING'}"
+        for n in SHELLS)

@@ -1,0 +1,172 @@
+"""Drive real interactive shells in a pseudo-terminal, for the end-to-end tests.
+
+One driver per shell behind one interface: start the shell with shellhook's hook
+loaded, run a command and wait for the next prompt, read a variable's exact bytes.
+Values are quoted with shellhook's own adapters, so hostile names also test quoting.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+import pexpect
+
+from shellhook import adapters
+
+PROMPT = "SHPROMPT>"
+PROMPT_RE = re.compile(rb"SHPROMPT> ")
+PROMPT_LINE_RE = re.compile(rb"(\([^)\n]*\) )?SHPROMPT> ")
+
+
+class ShellDriver:
+    """Base class: subclasses say how to start the shell and spell a few commands."""
+
+    name: str = ""
+    executable: str = ""
+
+    def __init__(self, sandbox: Path, env: dict[str, str], hook_file: Path) -> None:
+        self.sandbox = sandbox
+        self.env = env
+        self.hook_file = hook_file
+        self.adapter = adapters.get(self.name)
+        self.child: pexpect.spawn | None = None
+        self.transcript = b""
+
+    # -- per shell ----------------------------------------------------------------
+    def argv(self) -> list[str]:
+        """Command line starting an interactive shell that loads nothing by itself."""
+        raise NotImplementedError
+
+    def setup_lines(self) -> list[str]:
+        """Lines that set a fixed prompt and load the hook."""
+        raise NotImplementedError
+
+    def dump_command(self, var: str, path: str) -> str:
+        """Write ``var``'s value (or nothing and no file if unset) to ``path``."""
+        raise NotImplementedError
+
+    def quote(self, value: str) -> str:
+        """Quote with the shell's own adapter."""
+        return self.adapter.quote(value)
+
+    # -- common -------------------------------------------------------------------
+    def start(self, cwd: Path | str | None = None, argv: list[str] | None = None) -> ShellDriver:
+        """Spawn the shell (optionally in ``cwd``) and wait for the first prompt."""
+        self.child = pexpect.spawn(
+            (argv or self.argv())[0], (argv or self.argv())[1:], env=self.env,
+            cwd=os.fsencode(cwd) if cwd else str(self.sandbox), timeout=15,
+            dimensions=(40, 200), echo=False,
+        )
+        for line in self.setup_lines():
+            self.child.sendline(line)
+        self.sync()
+        return self
+
+    def sync(self) -> bytes:
+        """Wait until the shell has run everything sent so far and shows a prompt."""
+        token = uuid.uuid4().hex[:12]
+        self.child.sendline(f"echo SYNC{token}")
+        self.child.expect(f"SYNC{token}\r?\n".encode())
+        out = self.child.before
+        self.child.expect(PROMPT_RE)
+        self.transcript += out
+        return out
+
+    def run(self, command: str) -> bytes:
+        """Run ``command``; return its output (and anything printed before its prompt)."""
+        token = uuid.uuid4().hex[:12]
+        self.child.sendline(command)
+        self.child.sendline(f"echo DONE{token}")
+        self.child.expect(f"DONE{token}\r?\n".encode())
+        out = self.child.before
+        self.child.expect(PROMPT_RE)
+        self.transcript += out
+        return PROMPT_LINE_RE.sub(b"", out.replace(b"\r\n", b"\n"))
+
+    def cd(self, path: Path | str | bytes) -> bytes:
+        """``cd`` into ``path`` (any bytes), quoted by the shell's adapter."""
+        return self.run("cd " + self.quote(os.fsdecode(path)))
+
+    def getenv(self, var: str) -> bytes | None:
+        """The exact bytes of ``$var`` in the shell, or None when unset."""
+        out = self.sandbox / f"dump-{uuid.uuid4().hex[:8]}"
+        self.run(self.dump_command(var, os.fsdecode(out)))
+        try:
+            return out.read_bytes()
+        except FileNotFoundError:
+            return None
+        finally:
+            out.unlink(missing_ok=True)
+
+    def venv(self) -> str | None:
+        """``$VIRTUAL_ENV`` decoded like a path."""
+        value = self.getenv("VIRTUAL_ENV")
+        return os.fsdecode(value) if value else None
+
+    def which_python(self) -> str:
+        """What ``python`` resolves to in the shell (through PATH)."""
+        return self.run(
+            "python -c 'import sys; print(sys.prefix)'").decode(errors="replace").strip()
+
+    def wait_for(self, condition, timeout: float = 5.0) -> bool:
+        """Press enter (a new prompt) until ``condition()`` holds, up to ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                return False
+            self.sync()
+        return True
+
+    def close(self) -> None:
+        """End the shell."""
+        if self.child is not None and self.child.isalive():
+            self.child.sendline("exit")
+            time.sleep(0.05)
+            self.child.close(force=True)
+
+
+class BashDriver(ShellDriver):
+    """bash --norc, hook sourced by hand."""
+
+    name = "bash"
+    executable = "bash"
+
+    def argv(self) -> list[str]:
+        return ["bash", "--norc", "--noprofile", "-i"]
+
+    def setup_lines(self) -> list[str]:
+        return ["bind 'set enable-bracketed-paste off' 2>/dev/null", f"PS1='{PROMPT} '",
+                f"source {self.quote(str(self.hook_file))}"]
+
+    def dump_command(self, var: str, path: str) -> str:
+        return f"[ -n \"${{{var}+set}}\" ] && printf '%s' \"${var}\" > {self.quote(path)}"
+
+
+class ZshDriver(ShellDriver):
+    """zsh -f (no rc files), hook sourced by hand."""
+
+    name = "zsh"
+    executable = "zsh"
+
+    def argv(self) -> list[str]:
+        return ["zsh", "-f", "-i"]
+
+    def setup_lines(self) -> list[str]:
+        return ["unset zle_bracketed_paste", f"PS1='{PROMPT} '", "PROMPT_EOL_MARK=''",
+                f"source {self.quote(str(self.hook_file))}"]
+
+    def dump_command(self, var: str, path: str) -> str:
+        return f"[ -n \"${{{var}+set}}\" ] && printf '%s' \"${var}\" > {self.quote(path)}"
+
+
+DRIVERS: dict[str, type[ShellDriver]] = {d.name: d for d in (BashDriver, ZshDriver)}
+
+
+def available(name: str) -> bool:
+    """True when the shell's executable is installed."""
+    return shutil.which(DRIVERS[name].executable) is not None
