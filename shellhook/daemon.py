@@ -195,7 +195,7 @@ class Daemon:
         self._reconcile_watches()
 
     def _remove_files(self, sid: str) -> None:
-        for ext in ("req", "rep", "q", "a", "n"):
+        for ext in ("req", "rep", "q", "a", "n", "ops"):
             with contextlib.suppress(OSError):
                 os.unlink(os.path.join(self.rundir, f"{sid}.{ext}"))
 

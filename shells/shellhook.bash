@@ -94,14 +94,18 @@ __shellhook_ask_oneshot() {
 }
 
 __shellhook_activate() {
-  # $1 venv, $2 VIRTUAL_ENV_PROMPT, $3 prompt label (safe characters only), $4 project
+  # $1 venv, $2 VIRTUAL_ENV_PROMPT, $3 prompt label (safe characters only), $4 project,
+  # $5 "auto" (ours: marked in SHELLHOOK_VENV) or "manual" (workon: cd never replaces it)
   __shellhook_path_remove "$1/bin"   # present already (e.g. restored by another deactivate)
   if [[ -n ${PYTHONHOME+set} ]]; then
     export SHELLHOOK_PYTHONHOME=$PYTHONHOME
     unset PYTHONHOME
   fi
-  export VIRTUAL_ENV="$1" VIRTUAL_ENV_PROMPT="$2" SHELLHOOK_VENV="$1" PATH="$1/bin${PATH:+:$PATH}"
-  __shellhook_owned=1 __shellhook_project=$4
+  export VIRTUAL_ENV="$1" VIRTUAL_ENV_PROMPT="$2" PATH="$1/bin${PATH:+:$PATH}"
+  if [[ $5 == auto ]]; then
+    export SHELLHOOK_VENV="$1"
+    __shellhook_owned=1 __shellhook_project=$4
+  fi
   __shellhook_prompt_on "$3"
   builtin hash -r
 }
@@ -109,7 +113,7 @@ __shellhook_activate() {
 __shellhook_prompt_on() {
   # Define deactivate and, unless disabled, show "(label) " before the prompt.
   # shellcheck disable=SC2317  # called by the user
-  deactivate() { __shellhook_deactivate "$@"; }
+  deactivate() { __shellhook_deactivate; }
   __shellhook_prefix=''
   [[ -z ${VIRTUAL_ENV_DISABLE_PROMPT-} ]] || return 0
   __shellhook_prefix="($1) "
@@ -117,9 +121,9 @@ __shellhook_prompt_on() {
 }
 
 __shellhook_undo() {
-  # $1 = full: undo our activation; otherwise (a manual venv took over) drop only our
-  # PATH entry, marker and prompt prefix.
-  local venv=${SHELLHOOK_VENV-}
+  # $1 = full: undo the activation of venv $2; forget: a manual venv took over, drop
+  # only our PATH entry, marker and prompt prefix.
+  local venv=$2
   [[ -n $venv ]] || return 0
   __shellhook_path_remove "$venv/bin"
   if [[ $1 == full ]]; then
@@ -138,9 +142,11 @@ __shellhook_undo() {
 }
 
 __shellhook_deactivate() {
-  # The user's `deactivate`: off until they leave this project.
-  __shellhook_off=$__shellhook_project
-  __shellhook_undo full
+  # The user's `deactivate`. Ours: off until they leave this project. workon's: just undo.
+  if [[ -n ${SHELLHOOK_VENV-} && ${VIRTUAL_ENV-} == "$SHELLHOOK_VENV" ]]; then
+    __shellhook_off=$__shellhook_project
+  fi
+  __shellhook_undo full "${VIRTUAL_ENV-}"
   __shellhook_seen=${VIRTUAL_ENV-}
 }
 
@@ -152,9 +158,12 @@ __shellhook_apply() {
       P) project=$arg ;;
       L) label=$arg ;;
       M) name=$arg ;;
-      A) __shellhook_activate "$arg" "$name" "$label" "$project" ;;
-      D) __shellhook_undo full ;;
-      F) __shellhook_undo forget ;;
+      A) __shellhook_activate "$arg" "$name" "$label" "$project" auto ;;
+      V) __shellhook_activate "$arg" "$name" "$label" "$project" manual ;;
+      D) __shellhook_undo full "${SHELLHOOK_VENV-}" ;;
+      F) __shellhook_undo forget "${SHELLHOOK_VENV-}" ;;
+      U) ! builtin declare -F deactivate >/dev/null || deactivate ;;
+      C) builtin cd -- "$arg" || : ;;
       O) __shellhook_owned=1 __shellhook_project=$project; __shellhook_prompt_on "$label" ;;
       S) __shellhook_off=$arg ;;
       I) [[ -n ${SHELLHOOK_QUIET-} ]] || builtin printf '%s\n' "$arg" >&2 ;;
@@ -163,6 +172,24 @@ __shellhook_apply() {
       Y) __shellhook_rt=$arg __shellhook_stuck='' ;;
     esac
   done
+}
+
+__shellhook_command() {
+  # Run a shellhook command (workon, mkvenv, ...) in the foreground; apply the reply
+  # frame it leaves in a private file. The terminal stays the command's own.
+  [[ -x $__shellhook_python ]] || { builtin printf 'shellhook: not installed\n' >&2; return 127; }
+  local ops rc
+  ((++__shellhook_seq))
+  ops=$__shellhook_rt/${SHELLHOOK_SESSION:-$$}.ops
+  SHELLHOOK_OPS_FILE=$ops SHELLHOOK_OPS_SEQ=$__shellhook_seq SHELLHOOK_OWNED=$__shellhook_owned \
+    "$__shellhook_python" -I -m shellhook "$@"
+  rc=$?
+  # A stale frame (an older seq) is skipped; the daemon removes the file with the session.
+  if [[ -f $ops && ! -L $ops && -O $ops ]] && __shellhook_read_reply 0 1 <"$ops"; then
+    __shellhook_apply
+  fi
+  __shellhook_seen=${VIRTUAL_ENV-}
+  return $rc
 }
 
 __shellhook_ask() {

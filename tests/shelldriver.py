@@ -7,6 +7,8 @@ Values are quoted with shellhook's own adapters, so hostile names also test quot
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
 import re
 import shutil
@@ -80,7 +82,7 @@ class ShellDriver:
     def run(self, command: str) -> bytes:
         """Run ``command``; return its output (and anything printed before its prompt)."""
         token = uuid.uuid4().hex[:12]
-        self.child.sendline(command)
+        self.child.sendline(os.fsencode(command))  # bytes: non-UTF-8 names go through as is
         self.child.sendline(f"echo DONE{token}")
         self.child.expect(f"DONE{token}\r?\n".encode())
         out = self.child.before
@@ -164,7 +166,15 @@ class ZshDriver(ShellDriver):
         return f"[ -n \"${{{var}+set}}\" ] && printf '%s' \"${var}\" > {self.quote(path)}"
 
 
-DRIVERS: dict[str, type[ShellDriver]] = {d.name: d for d in (BashDriver, ZshDriver)}
+def _drivers() -> dict[str, type[ShellDriver]]:
+    found: list[type[ShellDriver]] = [BashDriver, ZshDriver]
+    for module in ("tests.shelldriver_fish", "tests.shelldriver_xonsh"):
+        with contextlib.suppress(ModuleNotFoundError):
+            found.append(importlib.import_module(module).DRIVER)
+    return {d.name: d for d in found}
+
+
+DRIVERS = _drivers()
 
 
 def available(name: str) -> bool:

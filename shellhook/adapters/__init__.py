@@ -37,8 +37,13 @@ class ShellAdapter(ABC):
         return f"if [ -r {quoted} ]; then . {quoted}; fi"
 
     def script_text(self) -> str:
-        """The hook script as shipped."""
-        return importlib.resources.files("shellhook.hookscripts").joinpath(self.script).read_text()
+        """The hook script as shipped, followed by the shell's command functions."""
+        scripts = importlib.resources.files("shellhook.hookscripts")
+        texts = [scripts.joinpath(self.script).read_text()]
+        commands = scripts.joinpath("commands." + self.script.rpartition(".")[2])
+        if commands.is_file():
+            texts.append(commands.read_text())
+        return "\n".join(texts)
 
     def init_text(self, python: str) -> str:
         """What ``shellhook init SHELL`` prints: a header fixing the interpreter, the script."""

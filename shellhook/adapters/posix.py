@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
-import shlex
+import os
+import re
+
+_SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+_PRINTABLE = re.compile(r"[ -~]*")
 
 
 def posix_quote(value: str) -> str:
-    """Single-quote ``value``; inside single quotes bash and zsh take every byte literally."""
-    return shlex.quote(value) if value else "''"
+    """A bash/zsh word that expands to exactly ``value``'s bytes.
+
+    Printable ASCII goes in single quotes (every byte literal there); anything else,
+    newlines, control and non-ASCII or non-UTF-8 bytes, becomes an ANSI-C ``$'...'``
+    string of ``\\xNN`` escapes, so the word is one line of ASCII that survives
+    readline, terminals and copy-paste.
+    """
+    if _SAFE.fullmatch(value):
+        return value
+    if _PRINTABLE.fullmatch(value):
+        return "'" + value.replace("'", "'\\''") + "'"
+    out = []
+    for byte in os.fsencode(value):
+        ch = chr(byte)
+        if ch in "\\'":
+            out.append("\\" + ch)
+        elif 0x20 <= byte < 0x7F:
+            out.append(ch)
+        else:
+            out.append(f"\\x{byte:02x}")
+    return "$'" + "".join(out) + "'"
