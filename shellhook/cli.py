@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from shellhook import __version__, adapters, daemonctl, locations, oneshot
+from shellhook import __version__, adapters, daemonctl, locations, oneshot, venvcli
 from shellhook.display import for_terminal, path_for_terminal
 from shellhook.policy import Context, judge
 from shellhook.resolver import Resolver
@@ -167,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("daemon", help="start, stop, restart or query the per-user daemon")
     p.add_argument("action", choices=("start", "stop", "restart", "status", "run"))
     p.set_defaults(func=cmd_daemon)
+    venvcli.register(sub)
     return parser
 
 
