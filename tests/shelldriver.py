@@ -159,7 +159,9 @@ class ZshDriver(ShellDriver):
         return ["zsh", "-f", "-i"]
 
     def setup_lines(self) -> list[str]:
-        return ["unset zle_bracketed_paste", f"PS1='{PROMPT} '", "PROMPT_EOL_MARK=''",
+        # Without ZLE zsh does not redraw typed lines into the output (completion tests
+        # that need ZLE turn it back on with `setopt zle`).
+        return ["unsetopt zle", "stty -echo", "ttyctl -f", f"PS1='{PROMPT} '", "PROMPT_EOL_MARK=''",
                 f"source {self.quote(str(self.hook_file))}"]
 
     def dump_command(self, var: str, path: str) -> str:

@@ -1,0 +1,227 @@
+# shellhook hook for zsh (>= 5.3). Load it with: eval "$(shellhook init zsh)".
+#
+# Each prompt compares $PWD and $VIRTUAL_ENV with what it saw last and checks, with
+# `zselect -t 0`, whether the daemon nudged it; only then does it ask the daemon through
+# this shell's FIFO pair. Replies are NUL-separated (op, arg) pairs applied by the code
+# below: nothing received is ever evaluated. Protocol: docs/protocol.md.
+
+# Non-interactive shells are left alone; loading twice is harmless.
+[[ -o interactive ]] || return 0
+(( ${+__shellhook_loaded} )) && return 0
+typeset -g __shellhook_loaded=1
+
+typeset -g __shellhook_pwd=''       # $PWD when we last asked
+typeset -g __shellhook_seen=''      # $VIRTUAL_ENV after we last applied a reply
+typeset -gi __shellhook_seq=0
+typeset -g __shellhook_owned=0      # 1 when this shell made or adopted $SHELLHOOK_VENV
+typeset -g __shellhook_off=''       # project where the user ran deactivate
+typeset -g __shellhook_project=''   # project of our activation
+typeset -g __shellhook_prefix=''    # what we put in front of PS1
+typeset -g __shellhook_wfd=''       # request FIFO (write end)
+typeset -g __shellhook_rfd=''       # reply FIFO (read end)
+typeset -g __shellhook_stuck=''     # the daemon did not answer in time
+typeset -ga __shellhook_reply=()
+typeset -gA __shellhook_said=()     # warnings already printed in this session
+zmodload -F zsh/zselect b:zselect 2>/dev/null
+
+# The runtime dir as platformdirs computes it; the daemon corrects us if it differs.
+if [[ -n ${XDG_RUNTIME_DIR//[[:space:]]/} ]]; then
+  typeset -g __shellhook_rt=$XDG_RUNTIME_DIR/shellhook
+elif [[ -d /run/user/$EUID ]]; then
+  typeset -g __shellhook_rt=/run/user/$EUID/shellhook
+else
+  typeset -g __shellhook_rt=${${TMPDIR:-/tmp}%/}/runtime-$EUID/shellhook
+fi
+
+__shellhook_path_remove() {
+  # Remove every $1 entry from PATH, keeping all other bytes of PATH as they were.
+  emulate -L zsh
+  local p=":$PATH:"
+  while [[ $p == *":$1:"* ]]; do p=${p/":$1:"/:}; done
+  p=${p#:}
+  PATH=${p%:}
+}
+
+__shellhook_connect() {
+  # Create and open this shell's FIFO pair in the private runtime dir (one fork, once).
+  emulate -L zsh
+  local rt=$__shellhook_rt id
+  [[ -d $rt && ! -L $rt && -O $rt ]] || return 1
+  id=$$-$RANDOM$RANDOM
+  command mkfifo -m 600 -- "$rt/$id.req" "$rt/$id.rep" 2>/dev/null || return 1
+  exec {__shellhook_wfd}<>"$rt/$id.req" {__shellhook_rfd}<>"$rt/$id.rep" || return 1
+  export SHELLHOOK_SESSION=$id
+}
+
+__shellhook_read_reply() {
+  # Read (op, arg) pairs from fd $1 (waiting up to $2 s per read) until our frame's E.
+  emulate -L zsh
+  local fd=$1 op arg mine=''
+  __shellhook_reply=()
+  while IFS= builtin read -r -d '' -t $2 -u $fd op && IFS= builtin read -r -d '' -t $2 -u $fd arg
+  do
+    if [[ $op == R ]]; then
+      if [[ $arg == $__shellhook_seq ]]; then mine=1; else mine=''; fi
+    elif [[ -n $mine ]]; then
+      [[ $op == E ]] && return 0
+      __shellhook_reply+=("$op" "$arg")
+    fi
+  done
+  return 1
+}
+
+__shellhook_ask_daemon() {
+  emulate -L zsh
+  [[ -z $__shellhook_stuck ]] || return 1
+  if [[ -z $__shellhook_wfd ]]; then __shellhook_connect || return 1; fi
+  local pid=''
+  { IFS= builtin read -r pid < $__shellhook_rt/daemon.pid } 2>/dev/null
+  [[ -n $pid ]] && builtin kill -0 $pid 2>/dev/null || return 1
+  builtin printf 'Q\0%s\0%s\0%s\0%s\0%s\0%s\0' $__shellhook_seq "$PWD" "${VIRTUAL_ENV-}" \
+    "${SHELLHOOK_VENV-}" $__shellhook_owned "$__shellhook_off" >&$__shellhook_wfd || return 1
+  __shellhook_read_reply $__shellhook_rfd 0.15 && return 0
+  __shellhook_stuck=1
+  return 1
+}
+
+__shellhook_ask_oneshot() {
+  # No daemon: decide with a one-off Python (which also restarts the daemon).
+  emulate -L zsh
+  [[ -x $__shellhook_python ]] || return 1
+  local fd rc
+  exec {fd}< <("$__shellhook_python" -I -m shellhook hook ${__shellhook_stuck:+--stuck} \
+    $__shellhook_seq "$PWD" "${VIRTUAL_ENV-}" "${SHELLHOOK_VENV-}" $__shellhook_owned \
+    "$__shellhook_off" 2>/dev/null)
+  __shellhook_read_reply $fd 1
+  rc=$?
+  exec {fd}<&-
+  return $rc
+}
+
+__shellhook_activate() {
+  # $1 venv, $2 VIRTUAL_ENV_PROMPT, $3 prompt label (safe characters only), $4 project,
+  # $5 "auto" (ours: marked in SHELLHOOK_VENV) or "manual" (workon: cd never replaces it)
+  emulate -L zsh
+  __shellhook_path_remove "$1/bin"   # present already (e.g. restored by another deactivate)
+  if (( ${+PYTHONHOME} )); then
+    export SHELLHOOK_PYTHONHOME=$PYTHONHOME
+    unset PYTHONHOME
+  fi
+  export VIRTUAL_ENV="$1" VIRTUAL_ENV_PROMPT="$2" PATH="$1/bin${PATH:+:$PATH}"
+  if [[ $5 == auto ]]; then
+    export SHELLHOOK_VENV="$1"
+    __shellhook_owned=1 __shellhook_project=$4
+  fi
+  __shellhook_prompt_on "$3"
+  builtin rehash
+}
+
+__shellhook_prompt_on() {
+  # Define deactivate and, unless disabled, show "(label) " before the prompt.
+  emulate -L zsh
+  deactivate() { __shellhook_deactivate }
+  __shellhook_prefix=''
+  [[ -z ${VIRTUAL_ENV_DISABLE_PROMPT-} ]] || return 0
+  __shellhook_prefix="($1) "
+  [[ $PS1 == ${(b)__shellhook_prefix}* ]] || PS1=$__shellhook_prefix$PS1
+}
+
+__shellhook_undo() {
+  # $1 = full: undo the activation of venv $2; forget: a manual venv took over, drop
+  # only our PATH entry, marker and prompt prefix.
+  emulate -L zsh
+  local venv=$2
+  [[ -n $venv ]] || return 0
+  __shellhook_path_remove "$venv/bin"
+  if [[ $1 == full ]]; then
+    if (( ${+SHELLHOOK_PYTHONHOME} )); then
+      export PYTHONHOME=$SHELLHOOK_PYTHONHOME
+    fi
+    unset VIRTUAL_ENV VIRTUAL_ENV_PROMPT SHELLHOOK_VENV SHELLHOOK_PYTHONHOME
+    [[ -z $__shellhook_prefix ]] || PS1=${PS1#${(b)__shellhook_prefix}}
+    (( ! ${+functions[deactivate]} )) || unfunction deactivate
+  else
+    unset SHELLHOOK_VENV SHELLHOOK_PYTHONHOME
+    [[ -z $__shellhook_prefix ]] || PS1=${PS1/${(b)__shellhook_prefix}/}
+  fi
+  __shellhook_owned=0 __shellhook_project='' __shellhook_prefix=''
+  builtin rehash
+}
+
+__shellhook_deactivate() {
+  # The user's `deactivate`. Ours: off until they leave this project. workon's: just undo.
+  emulate -L zsh
+  if [[ -n ${SHELLHOOK_VENV-} && ${VIRTUAL_ENV-} == $SHELLHOOK_VENV ]]; then
+    __shellhook_off=$__shellhook_project
+  fi
+  __shellhook_undo full "${VIRTUAL_ENV-}"
+  __shellhook_seen=${VIRTUAL_ENV-}
+}
+
+__shellhook_apply() {
+  emulate -L zsh
+  local i op arg project='' label='' name=''
+  for (( i = 1; i < ${#__shellhook_reply}; i += 2 )); do
+    op=${__shellhook_reply[i]} arg=${__shellhook_reply[i+1]}
+    case $op in
+      (P) project=$arg ;;
+      (L) label=$arg ;;
+      (M) name=$arg ;;
+      (A) __shellhook_activate "$arg" "$name" "$label" "$project" auto ;;
+      (V) __shellhook_activate "$arg" "$name" "$label" "$project" manual ;;
+      (D) __shellhook_undo full "${SHELLHOOK_VENV-}" ;;
+      (F) __shellhook_undo forget "${SHELLHOOK_VENV-}" ;;
+      (O) __shellhook_owned=1 __shellhook_project=$project; __shellhook_prompt_on "$label" ;;
+      (S) __shellhook_off=$arg ;;
+      (U) (( ! ${+functions[deactivate]} )) || deactivate ;;
+      (C) builtin cd -- "$arg" || : ;;
+      (I) [[ -n ${SHELLHOOK_QUIET-} ]] || builtin printf '%s\n' "$arg" >&2 ;;
+      (W) (( ${+__shellhook_said[$arg]} )) || builtin printf '%s\n' "$arg" >&2
+          __shellhook_said[$arg]=1 ;;
+      (Y) __shellhook_rt=$arg __shellhook_stuck='' ;;
+    esac
+  done
+}
+
+__shellhook_command() {
+  # Run a shellhook command (workon, mkvenv, ...) in the foreground; apply the reply
+  # frame it leaves in a private file. The terminal stays the command's own.
+  emulate -L zsh
+  [[ -x $__shellhook_python ]] || { builtin printf 'shellhook: not installed\n' >&2; return 127 }
+  local ops rc
+  (( ++__shellhook_seq ))
+  ops=$__shellhook_rt/${SHELLHOOK_SESSION:-$$}.ops
+  SHELLHOOK_OPS_FILE=$ops SHELLHOOK_OPS_SEQ=$__shellhook_seq SHELLHOOK_OWNED=$__shellhook_owned \
+    "$__shellhook_python" -I -m shellhook "$@"
+  rc=$?
+  # A stale frame (an older seq) is skipped; the daemon removes the file with the session.
+  if [[ -f $ops && ! -L $ops && -O $ops ]] && __shellhook_read_reply 0 1 <$ops; then
+    __shellhook_apply
+  fi
+  __shellhook_seen=${VIRTUAL_ENV-}
+  return $rc
+}
+
+__shellhook_ask() {
+  emulate -L zsh
+  __shellhook_pwd=$PWD
+  (( ++__shellhook_seq ))
+  __shellhook_ask_daemon || __shellhook_ask_oneshot || return 0
+  __shellhook_apply
+  __shellhook_seen=${VIRTUAL_ENV-}
+}
+
+__shellhook_precmd() {
+  local -i ret=$?
+  emulate -L zsh
+  if [[ $PWD != $__shellhook_pwd || ${VIRTUAL_ENV-} != $__shellhook_seen ]]; then
+    __shellhook_ask
+  elif [[ -n $__shellhook_rfd ]] && zselect -t 0 -r $__shellhook_rfd 2>/dev/null; then
+    __shellhook_ask   # nudged: a venv or its trust changed
+  fi
+  return ret
+}
+
+# Run first at each prompt, so prompt themes see the new $VIRTUAL_ENV.
+typeset -ga precmd_functions
+precmd_functions=(__shellhook_precmd ${precmd_functions:#__shellhook_precmd})
