@@ -337,9 +337,13 @@ class Daemon:
         # A directory just created next to a shell may be a venv still being made.
         self._newborn = {d for d in self._newborn if os.path.dirname(d) in ancestors}
         wanted |= self._newborn
-        wanted |= {os.path.join(d, "bin") for d in ancestors if os.path.isfile(
-            os.path.join(d, "pyvenv.cfg"))}
-        self.watcher.set_watched(wanted)
+        added = self.watcher.set_watched(wanted)
+        if added:
+            # Changes made before a watch existed were not heard: look again once.
+            for path in added:
+                self.resolver.invalidate(path)
+            self.last_event = time.monotonic()
+            self.dirty_since = self.dirty_since or self.last_event
 
 
 def serve() -> int:

@@ -126,7 +126,7 @@ class Resolver:
                 if self._cacheable(current):
                     self._levels[current] = level
             if level is not None:
-                extra = (level.venv,) if level.venv else ()
+                extra = (level.venv, os.path.join(level.venv, "bin")) if level.venv else ()
                 return replace(level, watch=tuple(visited) + extra)
             parent = os.path.dirname(current)
             if parent == current:

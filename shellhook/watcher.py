@@ -74,8 +74,9 @@ class Watcher:
         """Directories currently watched."""
         return set(self._watches)
 
-    def set_watched(self, wanted: set[str]) -> None:
-        """Watch exactly ``wanted`` (those that exist and can be watched)."""
+    def set_watched(self, wanted: set[str]) -> set[str]:
+        """Watch exactly ``wanted`` (those that exist and can be watched); return new ones."""
+        added = set()
         for path in set(self._watches) - wanted:
             with contextlib.suppress(KeyError, ValueError, OSError):
                 self._observer.unschedule(self._watches.pop(path))
@@ -87,10 +88,12 @@ class Watcher:
                     self._handler, path, recursive=False, event_filter=EVENT_FILTER
                 )
                 self._failed.discard(path)
+                added.add(path)
             except OSError as exc:
                 if path not in self._failed:  # e.g. inotify watch limit: say it once
                     log.warning("cannot watch %r: %s", path, exc)
                     self._failed.add(path)
+        return added
 
     def drain(self) -> list[FileSystemEvent]:
         """Every event that arrived since the last call."""

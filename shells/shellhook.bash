@@ -67,14 +67,18 @@ declare -A __shellhook_said=()   # warnings already printed in this session
   return 1
 }
 
+__shellhook_send() {
+  builtin printf 'Q\0%s\0%s\0%s\0%s\0%s\0%s\0' "$__shellhook_seq" "$PWD" "${VIRTUAL_ENV-}" \
+    "${SHELLHOOK_VENV-}" "$__shellhook_owned" "$__shellhook_off" >&"$__shellhook_wfd"
+}
+
 __shellhook_ask_daemon() {
   [[ -z $__shellhook_stuck ]] || return 1
   if [[ -z $__shellhook_wfd ]]; then __shellhook_connect || return 1; fi
   local pid=''
   { IFS= read -r pid < "$__shellhook_rt/daemon.pid"; } 2>/dev/null
   [[ -n $pid ]] && builtin kill -0 "$pid" 2>/dev/null || return 1
-  builtin printf 'Q\0%s\0%s\0%s\0%s\0%s\0%s\0' "$__shellhook_seq" "$PWD" "${VIRTUAL_ENV-}" \
-    "${SHELLHOOK_VENV-}" "$__shellhook_owned" "$__shellhook_off" >&"$__shellhook_wfd" || return 1
+  __shellhook_send || return 1
   __shellhook_read_reply "$__shellhook_rfd" 0.15 && return 0
   __shellhook_stuck=1
   return 1
@@ -90,6 +94,9 @@ __shellhook_ask_oneshot() {
   __shellhook_read_reply "$fd" 1
   local rc=$?
   exec {fd}<&-
+  # Tell a daemon that is starting what we asked, so it can nudge us later (its reply
+  # to this old seq is skipped).
+  [[ $rc != 0 || -z $__shellhook_wfd ]] || __shellhook_send
   return $rc
 }
 

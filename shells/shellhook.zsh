@@ -70,6 +70,12 @@ __shellhook_read_reply() {
   return 1
 }
 
+__shellhook_send() {
+  emulate -L zsh
+  builtin printf 'Q\0%s\0%s\0%s\0%s\0%s\0%s\0' $__shellhook_seq "$PWD" "${VIRTUAL_ENV-}" \
+    "${SHELLHOOK_VENV-}" $__shellhook_owned "$__shellhook_off" >&$__shellhook_wfd
+}
+
 __shellhook_ask_daemon() {
   emulate -L zsh
   [[ -z $__shellhook_stuck ]] || return 1
@@ -77,8 +83,7 @@ __shellhook_ask_daemon() {
   local pid=''
   { IFS= builtin read -r pid < $__shellhook_rt/daemon.pid } 2>/dev/null
   [[ -n $pid ]] && builtin kill -0 $pid 2>/dev/null || return 1
-  builtin printf 'Q\0%s\0%s\0%s\0%s\0%s\0%s\0' $__shellhook_seq "$PWD" "${VIRTUAL_ENV-}" \
-    "${SHELLHOOK_VENV-}" $__shellhook_owned "$__shellhook_off" >&$__shellhook_wfd || return 1
+  __shellhook_send || return 1
   __shellhook_read_reply $__shellhook_rfd 0.15 && return 0
   __shellhook_stuck=1
   return 1
@@ -95,6 +100,9 @@ __shellhook_ask_oneshot() {
   __shellhook_read_reply $fd 1
   rc=$?
   exec {fd}<&-
+  # Tell a daemon that is starting what we asked, so it can nudge us later (its reply
+  # to this old seq is skipped).
+  (( rc != 0 )) || [[ -z $__shellhook_wfd ]] || __shellhook_send
   return $rc
 }
 
@@ -123,7 +131,7 @@ __shellhook_prompt_on() {
   __shellhook_prefix=''
   [[ -z ${VIRTUAL_ENV_DISABLE_PROMPT-} ]] || return 0
   __shellhook_prefix="($1) "
-  [[ $PS1 == ${(b)__shellhook_prefix}* ]] || PS1=$__shellhook_prefix$PS1
+  [[ $PS1 == $__shellhook_prefix* ]] || PS1=$__shellhook_prefix$PS1
 }
 
 __shellhook_undo() {
@@ -138,11 +146,11 @@ __shellhook_undo() {
       export PYTHONHOME=$SHELLHOOK_PYTHONHOME
     fi
     unset VIRTUAL_ENV VIRTUAL_ENV_PROMPT SHELLHOOK_VENV SHELLHOOK_PYTHONHOME
-    [[ -z $__shellhook_prefix ]] || PS1=${PS1#${(b)__shellhook_prefix}}
+    [[ -z $__shellhook_prefix ]] || PS1=${PS1#$__shellhook_prefix}
     (( ! ${+functions[deactivate]} )) || unfunction deactivate
   else
     unset SHELLHOOK_VENV SHELLHOOK_PYTHONHOME
-    [[ -z $__shellhook_prefix ]] || PS1=${PS1/${(b)__shellhook_prefix}/}
+    [[ -z $__shellhook_prefix ]] || PS1=${PS1/$__shellhook_prefix/}
   fi
   __shellhook_owned=0 __shellhook_project='' __shellhook_prefix=''
   builtin rehash

@@ -67,6 +67,13 @@ class Sandbox:
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            str(path).encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+        else:
+            venv_mod.EnvBuilder(with_pip=False, symlinks=True, prompt=prompt).create(path)
+            return path
         staging = Path(tempfile.mkdtemp(dir=self.root, prefix="venv-")) / "v"
         venv_mod.EnvBuilder(with_pip=False, symlinks=True, prompt=prompt).create(staging)
         staging.rename(path)

@@ -21,7 +21,7 @@ import pexpect
 from shellhook import adapters
 
 PROMPT = "SHPROMPT>"
-PROMPT_RE = re.compile(rb"SHPROMPT> ")
+PROMPT_RE = re.compile(rb"(\([^)\n]*\) )?SHPROMPT> ")
 PROMPT_LINE_RE = re.compile(rb"(\([^)\n]*\) )?SHPROMPT> ")
 
 
@@ -38,6 +38,7 @@ class ShellDriver:
         self.adapter = adapters.get(self.name)
         self.child: pexpect.spawn | None = None
         self.transcript = b""
+        self.prompt_prefix = b""  # what stood before the fixed prompt text last time
 
     # -- per shell ----------------------------------------------------------------
     def argv(self) -> list[str]:
@@ -55,6 +56,32 @@ class ShellDriver:
     def quote(self, value: str) -> str:
         """Quote with the shell's own adapter."""
         return self.adapter.quote(value)
+
+    status_expr = "$?"  # how the shell spells the last exit status
+
+    def path_edit(self, prepend: str, append: str) -> str:
+        """A command adding ``prepend`` in front of PATH and ``append`` at its end."""
+        return f"export PATH={self.quote(prepend)}:\"$PATH\":{self.quote(append)}"
+
+    def set_env(self, var: str, value: str) -> str:
+        """A command exporting ``var``."""
+        return f"export {var}={self.quote(value)}"
+
+    def source_activate(self, venv: str) -> str:
+        """Activate ``venv`` by hand with the script the venv itself ships."""
+        return ". " + self.quote(os.path.join(venv, "bin", "activate"))
+
+    def nested(self) -> None:
+        """Start a child interactive shell of the same kind inside this one."""
+        self.child.sendline(" ".join(self.quote(a) for a in self.argv()))
+        for line in self.setup_lines():
+            self.child.sendline(line)
+        self.sync()
+
+    def exit_nested(self) -> None:
+        """Leave a child shell started with ``nested``."""
+        self.child.sendline("exit")
+        self.sync()
 
     # -- common -------------------------------------------------------------------
     def start(self, cwd: Path | str | None = None, argv: list[str] | None = None) -> ShellDriver:
@@ -75,9 +102,13 @@ class ShellDriver:
         self.child.sendline(f"echo SYNC{token}")
         self.child.expect(f"SYNC{token}\r?\n".encode())
         out = self.child.before
-        self.child.expect(PROMPT_RE)
+        self._expect_prompt()
         self.transcript += out
         return out
+
+    def _expect_prompt(self) -> None:
+        self.child.expect(PROMPT_RE)
+        self.prompt_prefix = self.child.match.group(1) or b""
 
     def run(self, command: str) -> bytes:
         """Run ``command``; return its output (and anything printed before its prompt)."""
@@ -86,7 +117,7 @@ class ShellDriver:
         self.child.sendline(f"echo DONE{token}")
         self.child.expect(f"DONE{token}\r?\n".encode())
         out = self.child.before
-        self.child.expect(PROMPT_RE)
+        self._expect_prompt()
         self.transcript += out
         return PROMPT_LINE_RE.sub(b"", out.replace(b"\r\n", b"\n"))
 
