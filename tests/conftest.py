@@ -109,15 +109,19 @@ def sandbox(tmp_path: Path):
     box.stop_daemon()
 
 
-@pytest.fixture(params=SHELLS)
-def shell_name(request) -> str:
-    """Each supported shell in turn; missing ones are skipped outside CI only."""
-    name = request.param
-    if not shelldriver.available(name):
+def require_shell(name: str) -> None:
+    """Skip (outside CI only: CI must test every shell) when ``name`` is not installed."""
+    if shutil.which(name) is None:
         if os.environ.get("CI"):
             pytest.fail(f"{name} is not installed, but CI must test it")
         pytest.skip(f"{name} is not installed")
-    return name
+
+
+@pytest.fixture(params=SHELLS)
+def shell_name(request) -> str:
+    """Each supported shell in turn."""
+    require_shell(shelldriver.DRIVERS[request.param].executable)
+    return request.param
 
 
 @pytest.fixture
@@ -125,9 +129,10 @@ def spawn(sandbox: Sandbox, shell_name: str):
     """Start shells of the parametrized kind in the sandbox; all closed afterwards."""
     started: list[shelldriver.ShellDriver] = []
 
-    def start(cwd: Path | str | None = None, env: dict | None = None) -> shelldriver.ShellDriver:
+    def start(cwd: Path | str | None = None, env: dict | None = None,
+              hook: Path | None = None) -> shelldriver.ShellDriver:
         driver = shelldriver.DRIVERS[shell_name](
-            sandbox.root, {**sandbox.env, **(env or {})}, sandbox.hook_file(shell_name))
+            sandbox.root, {**sandbox.env, **(env or {})}, hook or sandbox.hook_file(shell_name))
         started.append(driver)
         return driver.start(cwd)
 

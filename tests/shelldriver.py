@@ -58,6 +58,11 @@ class ShellDriver:
         return self.adapter.quote(value)
 
     status_expr = "$?"  # how the shell spells the last exit status
+    strict_options = ""  # the most hostile option settings a user might have
+
+    def load_hook_command(self) -> str:
+        """The command that loads the hook file (again)."""
+        return "source " + self.quote(str(self.hook_file))
 
     def path_edit(self, prepend: str, append: str) -> str:
         """A command adding ``prepend`` in front of PATH and ``append`` at its end."""
@@ -172,9 +177,12 @@ class BashDriver(ShellDriver):
     def argv(self) -> list[str]:
         return ["bash", "--norc", "--noprofile", "-i"]
 
+    strict_options = ("set -u -o pipefail -C; shopt -s failglob nullglob extglob; "
+                      "trap 'echo user-trap' INT")
+
     def setup_lines(self) -> list[str]:
         return ["bind 'set enable-bracketed-paste off' 2>/dev/null", f"PS1='{PROMPT} '",
-                f"source {self.quote(str(self.hook_file))}"]
+                self.load_hook_command()]
 
     def dump_command(self, var: str, path: str) -> str:
         return f"[ -n \"${{{var}+set}}\" ] && printf '%s' \"${var}\" > {self.quote(path)}"
@@ -193,7 +201,10 @@ class ZshDriver(ShellDriver):
         # Without ZLE zsh does not redraw typed lines into the output (completion tests
         # that need ZLE turn it back on with `setopt zle`).
         return ["unsetopt zle", "stty -echo", "ttyctl -f", f"PS1='{PROMPT} '", "PROMPT_EOL_MARK=''",
-                f"source {self.quote(str(self.hook_file))}"]
+                self.load_hook_command()]
+
+    strict_options = ("setopt nounset ksh_arrays sh_word_split no_clobber err_return "
+                      "no_unset warn_create_global; trap 'echo user-trap' INT")
 
     def dump_command(self, var: str, path: str) -> str:
         return f"[ -n \"${{{var}+set}}\" ] && printf '%s' \"${var}\" > {self.quote(path)}"

@@ -1,0 +1,114 @@
+"""End-to-end: a dead or stopped daemon, non-interactive shells, hostile user settings."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from shellhook import adapters, daemonctl
+from tests.conftest import require_shell
+
+
+def _daemon_pid(sandbox) -> int:
+    old = dict(os.environ)
+    os.environ.update(sandbox.env)
+    try:
+        st = daemonctl.status()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    assert st.pid, st
+    return st.pid
+
+
+def _timed_cd(sh, path) -> float:
+    start = time.monotonic()
+    sh.cd(path)
+    return time.monotonic() - start
+
+
+def test_killed_daemon_never_hangs_and_is_replaced(sandbox, spawn):
+    a = sandbox.project("a")
+    b = sandbox.project("b")
+    sh = spawn()
+    sh.cd(a)
+    pid = _daemon_pid(sandbox)
+    os.kill(pid, signal.SIGKILL)
+    assert _timed_cd(sh, b) < 2.0
+    assert sh.venv() == str(b / ".venv")
+    assert sh.wait_for(lambda: _daemon_pid(sandbox) != pid)
+    sh.cd(a)  # through the new daemon, which adopted this shell's FIFOs
+    assert sh.venv() == str(a / ".venv")
+
+
+def test_stopped_daemon_never_hangs_and_is_replaced(sandbox, spawn):
+    a = sandbox.project("a")
+    b = sandbox.project("b")
+    sh = spawn()
+    sh.cd(a)
+    pid = _daemon_pid(sandbox)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        assert _timed_cd(sh, b) < 2.0
+        assert sh.venv() == str(b / ".venv")
+        assert _timed_cd(sh, a) < 2.0
+        assert sh.venv() == str(a / ".venv")
+        assert sh.wait_for(lambda: _daemon_pid(sandbox) != pid)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    sh.cd(b)
+    assert sh.venv() == str(b / ".venv")
+
+
+def test_uninstalled_interpreter_keeps_prompts_silent(sandbox, spawn, shell_name, tmp_path):
+    proj = sandbox.project("proj")
+    sandbox.stop_daemon()
+    adapter = adapters.get(shell_name)
+    hook = sandbox.hook_file(shell_name).read_text()
+    installed = adapter.assign("__shellhook_python", os.path.realpath(sys.executable))
+    assert installed in hook
+    broken = tmp_path / f"hook-without-python.{shell_name}"
+    broken.write_text(hook.replace(installed, adapter.assign("__shellhook_python", "/gone/py")))
+    sh = spawn(hook=broken)
+    out = sh.cd(proj)
+    assert out.strip() == b""
+    assert sh.venv() is None
+    sh.cd(sandbox.home)
+
+
+def test_strict_user_options(sandbox, spawn):
+    proj = sandbox.project("proj")
+    sh = spawn()
+    path_before = sh.getenv("PATH")
+    sh.run(sh.strict_options)
+    sh.cd(proj)
+    assert sh.venv() == str(proj / ".venv")
+    sh.cd(sandbox.home)
+    assert sh.venv() is None
+    assert sh.getenv("PATH") == path_before
+    assert sh.child.isalive()
+
+
+def test_loading_the_hook_twice_is_harmless(sandbox, spawn):
+    proj = sandbox.project("proj")
+    sh = spawn()
+    sh.run(sh.load_hook_command())
+    out = sh.cd(proj)
+    assert out.count(b"shellhook: activated") == 1
+    assert sh.getenv("PATH").count(os.fsencode(proj / ".venv/bin")) == 1
+
+
+@pytest.mark.parametrize("posix_shell", ["bash", "zsh"])
+def test_non_interactive_shells_are_untouched(sandbox, posix_shell):
+    require_shell(posix_shell)
+    proj = sandbox.project("proj")
+    hook = sandbox.hook_file(posix_shell)
+    script = f". '{hook}'; cd '{proj}'; echo \"[$VIRTUAL_ENV]\""
+    out = subprocess.run([posix_shell, "-c", script], env=sandbox.env, capture_output=True,
+                         text=True, timeout=10)
+    assert out.stdout == "[]\n" and out.stderr == ""
