@@ -1,0 +1,125 @@
+"""Unit tests of the daemon through its real IPC: waits use timeouts, never bare sleeps."""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+import time
+
+import pytest
+
+from shellhook import daemonctl, locations, protocol
+
+
+@pytest.fixture
+def env(sandbox, monkeypatch):
+    for key, value in sandbox.env.items():
+        monkeypatch.setenv(key, value)
+    return sandbox
+
+
+class FakeShell:
+    """A stream-transport client speaking the protocol like a hook script does."""
+
+    def __init__(self, rundir, pid=None):
+        self.sid = f"{pid or os.getpid()}-t{time.monotonic_ns()}"
+        for ext in ("req", "rep"):
+            os.mkfifo(rundir / f"{self.sid}.{ext}", 0o600)
+        self.w = os.open(rundir / f"{self.sid}.req", os.O_RDWR)
+        self.r = os.open(rundir / f"{self.sid}.rep", os.O_RDWR | os.O_NONBLOCK)
+        self.seq = 0
+        self.buf = b""
+
+    def read_until(self, marker: bytes, timeout: float = 5.0) -> bytes:
+        deadline = time.monotonic() + timeout
+        while marker not in self.buf:
+            left = deadline - time.monotonic()
+            assert left > 0, f"no {marker!r} within {timeout}s; got {self.buf!r}"
+            if select.select([self.r], [], [], left)[0]:
+                self.buf += os.read(self.r, 65536)
+        head, _, self.buf = self.buf.partition(marker)
+        return head + marker
+
+    def ask(self, pwd, venv="", marker="", owned=False, off=""):
+        self.seq += 1
+        req = protocol.Request(str(self.seq), str(pwd), venv, marker, owned, off)
+        os.write(self.w, protocol.encode_request(req))
+        frame = self.read_until(b"E\0\0")
+        ops = protocol.parse_reply(frame[frame.index(f"R\0{self.seq}\0".encode()):])
+        return [op for op in ops if op[0] not in ("R", "E", "Y")]
+
+
+def test_single_instance_and_stop(env):
+    first = daemonctl.ensure(wait=5)
+    second = daemonctl.ensure(wait=5)
+    assert first.state == "running" and first.pid == second.pid
+    out = subprocess.run([sys.executable, "-m", "shellhook", "daemon", "status"], env=env.env,
+                         capture_output=True, text=True)
+    assert out.stdout.startswith("running")
+    assert daemonctl.stop()
+    assert daemonctl.status().state == "not running"
+
+
+def test_answers_and_nudges_on_venv_creation_and_deletion(env):
+    import shutil
+
+    st = daemonctl.ensure(wait=5)
+    proj = env.home / "proj"
+    proj.mkdir()
+    shell = FakeShell(st.rundir)
+    assert shell.ask(proj) == []
+    env.make_venv(proj / ".venv")
+    env.shellhook("allow", str(proj))
+    shell.read_until(protocol.NUDGE)
+    ops = shell.ask(proj)
+    assert ("A", str(proj / ".venv")) in ops
+    venv = str(proj / ".venv")
+    assert shell.ask(proj, venv=venv, marker=venv, owned=True) == []
+    shutil.rmtree(proj / ".venv")
+    shell.read_until(protocol.NUDGE)
+    assert ("D", "") in shell.ask(proj, venv=venv, marker=venv, owned=True)
+
+
+def test_shell_exit_detaches_and_cleans_up(env):
+    st = daemonctl.ensure(wait=5)
+    child = subprocess.Popen(["sleep", "30"])
+    shell = FakeShell(st.rundir, pid=child.pid)
+    assert shell.ask(env.home) == []
+    child.kill()
+    child.wait()
+    deadline = time.monotonic() + 5
+    while (st.rundir / f"{shell.sid}.req").exists():
+        assert time.monotonic() < deadline, "FIFOs of an exited shell were not removed"
+        select.select([], [], [], 0.05)
+
+
+def test_idle_daemon_exits(env, monkeypatch):
+    monkeypatch.setenv("SHELLHOOK_IDLE_EXIT", "0.5")
+    st = daemonctl.ensure(wait=5)
+    assert st.state == "running"
+    proc = st.pid
+    deadline = time.monotonic() + 10
+    while daemonctl.status().state != "not running":
+        assert time.monotonic() < deadline, "idle daemon did not exit"
+        select.select([], [], [], 0.1)
+    state = daemonctl._process_state(proc)
+    assert state in (None, "Z")  # gone (or a zombie of this test process, its parent)
+
+
+@pytest.mark.parametrize("bad", ["mode", "symlink"])
+def test_unsafe_runtime_dir_is_refused(env, bad, tmp_path):
+    rundir = locations.runtime_dir()
+    rundir.parent.mkdir(parents=True, exist_ok=True)
+    if bad == "mode":
+        rundir.mkdir(mode=0o777)
+        os.chmod(rundir, 0o777)
+    else:
+        (tmp_path / "attacker").mkdir(mode=0o700)
+        os.symlink(tmp_path / "attacker", rundir)
+    with pytest.raises(locations.UnsafeDirectory):
+        daemonctl.ensure()
+    out = env.shellhook("hook", "1", str(env.home), "", "", "0", "", check=False)
+    assert out.returncode == 0 and "daemon not started" in out.stdout
+    assert not (tmp_path / "attacker" / "daemon.pid").exists()

@@ -1,0 +1,42 @@
+"""Unit tests: the NUL-separated wire format and terminal-safe text."""
+
+from __future__ import annotations
+
+from shellhook import display, protocol
+
+
+def test_request_round_trip_with_any_bytes():
+    req = protocol.Request("7", "/a\nb/caf\udce9", "", "/v", True, "/p q")
+    data = protocol.encode_request(req)
+    assert protocol.RequestReader().feed(data) == [req]
+
+
+def test_reader_handles_split_and_garbage():
+    req = protocol.Request("1", "/x", "", "", False, "")
+    data = protocol.encode_request(req)
+    reader = protocol.RequestReader()
+    assert reader.feed(b"junk\0" + data[:5]) == []
+    assert reader.feed(data[5:] + b"Q\0not-a-number\0/x\0\0\0\0\0" + data) == [req, req]
+
+
+def test_reader_limits_memory():
+    reader = protocol.RequestReader()
+    assert reader.feed(b"x" * (protocol.MAX_REQUEST_BYTES + 1)) == []
+    assert reader._buf == b""
+
+
+def test_reply_frame():
+    data = protocol.encode_reply("3", [("A", "/v env"), ("I", "hi")])
+    assert protocol.parse_reply(data) == [("R", "3"), ("A", "/v env"), ("I", "hi"), ("E", "")]
+
+
+def test_terminal_escapes_are_made_visible():
+    text = display.for_terminal("a\x1b]52;c;cHduZWQ=\x07b\r\u202e\udcff")
+    assert "\x1b" not in text and "\x07" not in text and "\r" not in text
+    assert "\u202e" not in text and "\\xff" in text
+
+
+def test_prompt_label_keeps_only_safe_characters():
+    assert display.prompt_label("my-proj_1.2") == "my-proj_1.2"
+    assert display.prompt_label("$(x)`y`%~\\!") == "__x__y______"[: len("$(x)`y`%~\\!")]
+    assert display.prompt_label("") == "venv"

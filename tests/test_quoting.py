@@ -1,0 +1,38 @@
+"""Unit tests: values placed in shell code round-trip through the real shells."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from shellhook import adapters
+from tests.conftest import require_shell
+
+NASTY = [
+    "", "plain", "sp ace", "it's", 'dq"uote', "back\\slash", "$(touch pwned)", "`id`",
+    "semi;colon", "new\nline", "tab\there", "\r\x1b]0;title\x07", "ünïcödé", "caf\udce9",
+    "--dash", "*glob?[x]", "~tilde", "!bang", "%percent", "{brace,s}", "a:b", "\x01\x7f",
+]
+
+# How each POSIX shell prints a variable set by the adapter's assignment, byte for byte.
+PRINT = {"bash": 'printf %s "$__shellhook_python"', "zsh": 'printf %s "$__shellhook_python"'}
+
+
+@pytest.mark.parametrize("shell", sorted(PRINT))
+@pytest.mark.parametrize("value", NASTY)
+def test_assign_round_trips(shell, value, tmp_path):
+    require_shell(shell)
+    adapter = adapters.get(shell)
+    script = adapter.assign("__shellhook_python", value) + "\n" + PRINT[shell] + "\n"
+    out = subprocess.run([shell, "-c", script], capture_output=True, cwd=tmp_path, timeout=10)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == os.fsencode(value)
+    assert not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize("value", NASTY)
+def test_quote_is_one_line_of_ascii_when_needed(value):
+    quoted = adapters.get("bash").quote(value)
+    assert "\n" not in quoted and quoted.isascii()
