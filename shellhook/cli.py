@@ -138,6 +138,21 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     return 0 if st.state == "running" else 3
 
 
+def cmd_rc(args: argparse.Namespace) -> int:
+    """Add or remove the start-up-file blocks (what install.sh runs)."""
+    from shellhook import rcfiles
+
+    shells = args.shell or rcfiles.installed_shells()
+    for shell in shells:
+        if args.action == "install":
+            rc = rcfiles.install(shell, os.path.realpath(sys.executable), rcfiles.home())
+            print(f"shellhook: {shell}: hook loaded from {path_for_terminal(rc)}")
+        else:
+            rcfiles.uninstall(shell, rcfiles.home())
+            print(f"shellhook: {shell}: hook removed")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(
@@ -167,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("daemon", help="start, stop, restart or query the per-user daemon")
     p.add_argument("action", choices=("start", "stop", "restart", "status", "run"))
     p.set_defaults(func=cmd_daemon)
+    p = sub.add_parser("rc", help="add or remove the hook in shell start-up files (install.sh)")
+    p.add_argument("action", choices=("install", "uninstall"))
+    p.add_argument("shell", nargs="*", choices=[[], *adapters.SHELLS], metavar="SHELL",
+                   help="default: every supported shell found on PATH")
+    p.set_defaults(func=cmd_rc)
     venvcli.register(sub)
     return parser
 

@@ -110,7 +110,7 @@ def sandbox(tmp_path: Path):
 
 
 def require_shell(name: str) -> None:
-    """Skip (outside CI only: CI must test every shell) when ``name`` is not installed."""
+    """Skip (outside CI only: CI must test everything) when tool ``name`` is not installed."""
     if shutil.which(name) is None:
         if os.environ.get("CI"):
             pytest.fail(f"{name} is not installed, but CI must test it")

@@ -23,7 +23,10 @@ def project_with_venv(tmp_path: Path, name: str = "proj") -> Path:
     return proj
 
 
-def verdict(store, tmp_path, proj, cfg=config.Config()):
+DEFAULTS = config.Config()
+
+
+def verdict(store, tmp_path, proj, cfg=DEFAULTS):
     res = Resolver(workon_home=tmp_path / "workon").resolve(str(proj))
     return store.verdict(res, cfg, str(tmp_path / "workon"))
 
