@@ -123,3 +123,33 @@ def test_unsafe_runtime_dir_is_refused(env, bad, tmp_path):
     out = env.shellhook("hook", "1", str(env.home), "", "", "0", "", check=False)
     assert out.returncode == 0 and "daemon not started" in out.stdout
     assert not (tmp_path / "attacker" / "daemon.pid").exists()
+
+
+def test_stampede_of_shells_starts_one_daemon(env):
+    procs = [subprocess.Popen([sys.executable, "-I", "-m", "shellhook", "hook", "1",
+                               str(env.home), "", "", "0", ""], env=env.env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(20)]
+    for proc in procs:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0 and out.startswith(b"R\0" b"1\0"), err
+    st = daemonctl.ensure(wait=5)
+    assert st.state == "running"
+    deadline = time.monotonic() + 5
+    while True:
+        daemons = [p for p in os.listdir("/proc") if p.isdigit() and _is_our_daemon(p, env)]
+        if len(daemons) == 1 or time.monotonic() > deadline:
+            break
+        select.select([], [], [], 0.1)
+    assert daemons == [str(st.pid)]
+
+
+def _is_our_daemon(pid: str, env) -> bool:
+    try:
+        cmdline = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+        environ = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
+        state = daemonctl._process_state(int(pid))
+    except OSError:
+        return False
+    home = f"HOME={env.home}".encode()
+    return cmdline[-3:-1] == [b"daemon", b"run"] and home in environ and state != "Z"

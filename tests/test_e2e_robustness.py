@@ -92,6 +92,8 @@ def test_strict_user_options(sandbox, spawn):
     assert sh.venv() is None
     assert sh.getenv("PATH") == path_before
     assert sh.child.isalive()
+    sh.child.sendintr()  # Ctrl-C at the prompt: the user's INT trap is still theirs
+    assert b"user-trap" in sh.sync()
 
 
 def test_loading_the_hook_twice_is_harmless(sandbox, spawn):
