@@ -25,8 +25,8 @@ from pathlib import Path
 
 from shellhook import locations, protocol
 from shellhook.atomic import write_atomic
-from shellhook.policy import Context, decide, judge
-from shellhook.resolver import Resolver
+from shellhook.policy import Context, Target, decide, judge
+from shellhook.resolver import Resolution, Resolver
 from shellhook.trust import TrustStore, TrustStoreError
 from shellhook.watcher import Watcher
 
@@ -90,6 +90,10 @@ class Daemon:
         self.running = True
         self.workon_children: set[str] = set()
         self._newborn: set[str] = set()
+        # Judgements (trust, venv health) stay valid until a watched file changes or the
+        # trust store does (checked by its directories' mtimes: `shellhook allow` in a
+        # shell makes that shell ask at once, before the daemon hears the file event).
+        self._judged: dict[tuple[Resolution, tuple], Target] = {}
 
     # -- set-up -------------------------------------------------------------------
     def run(self) -> None:
@@ -240,9 +244,18 @@ class Daemon:
             if client.last is None or req.seq != client.last.seq:
                 self._answer(client, req)
 
+    def _judge(self, res: Resolution) -> Target:
+        if self.ctx.reload_config():
+            self._judged.clear()
+        key = (res, self.ctx.trust.generation())
+        target = self._judged.get(key)
+        if target is None:
+            target = self._judged[key] = judge(res, self.ctx)
+        return target
+
     def _answer(self, client: Client, req: protocol.Request) -> None:
         res = self.resolver.resolve(req.pwd)
-        target = judge(res, self.ctx)
+        target = self._judge(res)
         ops = decide(req, target, self.ctx)
         ops.append((protocol.OP_DAEMON, str(self.rundir)))
         client.last = req
@@ -291,6 +304,7 @@ class Daemon:
                         self._consider(path)
                     continue
                 self.resolver.invalidate(path)
+                self._judged.clear()
                 if event.is_directory and event.event_type == "created":
                     self._newborn.add(path)
                 self.last_event = time.monotonic()
@@ -311,7 +325,7 @@ class Daemon:
             if req is None:
                 continue
             res = self.resolver.resolve(req.pwd)
-            target = judge(res, self.ctx)
+            target = self._judge(res)
             if (res, target.usable, target.warning) != client.last_key:
                 log.info("nudging %s", client.sid)
                 self._nudge(client)
@@ -342,6 +356,7 @@ class Daemon:
             # Changes made before a watch existed were not heard: look again once.
             for path in added:
                 self.resolver.invalidate(path)
+            self._judged.clear()
             self.last_event = time.monotonic()
             self.dirty_since = self.dirty_since or self.last_event
 

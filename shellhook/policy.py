@@ -31,20 +31,21 @@ class Context:
     config_error: str | None = None
     _config_stamp: tuple | None = None
 
-    def reload_config(self) -> None:
-        """Re-read the user's config file if it changed since the last read."""
+    def reload_config(self) -> bool:
+        """Re-read the user's config file if it changed since the last read (True then)."""
         try:
             st = os.stat(locations.config_file())
             stamp: tuple | None = (st.st_mtime_ns, st.st_size, st.st_ino)
         except OSError:
             stamp = None
         if self.config is not None and stamp == self._config_stamp:
-            return
+            return False
         self._config_stamp = stamp
         try:
             self.config, self.config_error = config_mod.load(), None
         except config_mod.ConfigError as exc:
             self.config, self.config_error = config_mod.Config(), str(exc)
+        return True
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,17 @@ class TrustStore:
             raise TrustStoreError(f"trust store unusable: {exc}") from None
         return self.root / kind
 
+    def generation(self) -> tuple:
+        """Changes whenever a record is added or removed (the directories' mtimes)."""
+        stamps = []
+        for kind in ("allow", "deny"):
+            try:
+                st = os.stat(self.root / kind)
+                stamps.append((st.st_mtime_ns, st.st_ino))
+            except OSError:
+                stamps.append(None)
+        return tuple(stamps)
+
     def ensure(self) -> None:
         """Create the store's directories (so they can be watched from the start)."""
         for kind in ("allow", "deny"):
