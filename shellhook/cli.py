@@ -100,6 +100,7 @@ def cmd_status(_args: argparse.Namespace) -> int:
     print(f"active:      {path_for_terminal(venv) + ' [' + owner + ']' if venv else 'none'}")
     directory = _directory(None)
     ctx = Context(Resolver(), TrustStore())
+    ctx.reload_config()
     res = ctx.resolver.resolve(directory)
     if res.found:
         target = judge(res, ctx)

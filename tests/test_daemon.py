@@ -7,6 +7,7 @@ import select
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -146,8 +147,8 @@ def test_stampede_of_shells_starts_one_daemon(env):
 
 def _is_our_daemon(pid: str, env) -> bool:
     try:
-        cmdline = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
-        environ = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
         state = daemonctl._process_state(int(pid))
     except OSError:
         return False
