@@ -149,7 +149,7 @@ class Daemon:
         pid = session_pid(sid)
         if pid is None:
             return
-        if ext == "req" and sid not in self.clients:
+        if ext in ("req", "rep") and sid not in self.clients:
             self._attach_stream(sid, pid)
         elif ext == "q":
             self._on_file_request(sid, pid, path)
