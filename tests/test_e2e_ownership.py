@@ -176,3 +176,21 @@ def test_exit_status_is_preserved(sandbox, spawn):
     out = sh.run(f"echo rc={sh.status_expr}")
     assert b"rc=1" in out
     assert sh.venv() == str(proj / ".venv")
+
+
+def test_broken_venv_is_not_activated_and_says_how_to_fix(sandbox, spawn):
+    proj = sandbox.project("proj")
+    (proj / ".venv/bin/python").unlink()
+    sh = spawn()
+    out = sh.cd(proj)
+    assert sh.venv() is None
+    assert b"python is missing" in out and b"python3 -m venv --clear" in out
+
+
+def test_venv_writable_by_others_is_refused_with_the_fix(sandbox, spawn):
+    proj = sandbox.project("proj")
+    os.chmod(proj / ".venv", 0o777)
+    sh = spawn()
+    out = sh.cd(proj)
+    assert sh.venv() is None
+    assert b"writable by others" in out and b"chmod go-w" in out
