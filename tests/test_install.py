@@ -93,7 +93,7 @@ def test_new_interactive_shell_has_the_hook(installed, shell):
     child = pexpect.spawn(shell, ["-i"], env=env, cwd=str(proj), timeout=20, echo=False)
     try:
         child.sendline("echo VENV=[$VIRTUAL_ENV]")
-        child.expect(rb"VENV=\[([^\]]*)\]")
+        child.expect(rb"VENV=\[(/[^\]]*)\]")  # not the echoed command line
         assert child.match.group(1) == os.fsencode(proj / ".venv")
     finally:
         child.close(force=True)
