@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import logging
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from shellhook import locations
@@ -64,6 +61,9 @@ def single_instance(rundir: Path) -> Iterator[bool]:
 
 
 def _setup_logging() -> None:
+    import logging  # (logging and subprocess stay out of the one-shot hook's start-up)
+    from logging.handlers import RotatingFileHandler
+
     logger = logging.getLogger("shellhook")
     logger.setLevel(logging.INFO)
     try:
@@ -109,6 +109,8 @@ def status(rundir: Path | None = None) -> Status:
 
 def spawn() -> None:
     """Start ``shellhook daemon run`` detached: new session, fds closed, scrubbed env."""
+    import subprocess
+
     env = {k: v for k, v in os.environ.items() if k in KEPT_ENV or k.startswith("XDG_")}
     subprocess.Popen(  # noqa: S603 - our own interpreter, fixed at install time
         [sys.executable, "-I", "-m", "shellhook", "daemon", "run"],

@@ -63,8 +63,8 @@ def uninstall(shell: str, home: Path) -> None:
     if rc.exists():
         old = rc.read_text()
         new = _without_block(old)
-        if not new.strip() and rc.name.startswith("shellhook"):
-            rc.unlink()
+        if not new.strip():
+            rc.unlink()  # it held nothing but our block (we created it)
         elif new != old:
             write_atomic(rc, new.encode(), mode=rc.stat().st_mode & 0o777)
     hook_file(shell).unlink(missing_ok=True)
