@@ -51,6 +51,12 @@ __shellhook_connect() {
   export SHELLHOOK_SESSION=$id
 }
 
+__shellhook_disconnect() {
+  # The daemon lives in runtime dir $1, not where we looked: reconnect there next time.
+  [[ -z $__shellhook_wfd ]] || exec {__shellhook_wfd}>&- {__shellhook_rfd}<&-
+  __shellhook_wfd='' __shellhook_rfd='' __shellhook_rt=$1
+}
+
 __shellhook_read_reply() {
   # Read (op, arg) pairs from fd $1 (waiting up to $2 s per read) until our frame's E.
   local fd=$1 op arg mine=''
@@ -176,7 +182,8 @@ __shellhook_apply() {
       I) [[ -n ${SHELLHOOK_QUIET-} ]] || builtin printf '%s\n' "$arg" >&2 ;;
       W) [[ -n ${__shellhook_said[$arg]-} ]] || builtin printf '%s\n' "$arg" >&2
          __shellhook_said[$arg]=1 ;;
-      Y) __shellhook_rt=$arg __shellhook_stuck='' ;;
+      Y) [[ $arg == "$__shellhook_rt" ]] || __shellhook_disconnect "$arg"
+         __shellhook_stuck='' ;;
     esac
   done
 }

@@ -114,3 +114,26 @@ def test_non_interactive_shells_are_untouched(sandbox, posix_shell):
     out = subprocess.run([posix_shell, "-c", script], env=sandbox.env, capture_output=True,
                          text=True, timeout=10)
     assert out.stdout == "[]\n" and out.stderr == ""
+
+
+def test_unsafe_xdg_runtime_dir_falls_back_like_platformdirs(sandbox, spawn):
+    if os.path.isdir(f"/run/user/{os.geteuid()}"):
+        pytest.skip("platformdirs would fall back to the real /run/user dir")
+    bad = sandbox.root / "shared-run"
+    bad.mkdir(mode=0o755)
+    bad.chmod(0o755)
+    tmp = sandbox.root / "tmp"
+    tmp.mkdir()
+    env = {"XDG_RUNTIME_DIR": str(bad), "TMPDIR": str(tmp)}
+    sandbox.env.update(env)  # the CLI and the daemon see the same
+    proj = sandbox.project("proj")
+    sh = spawn(env=env)
+    sh.cd(proj)
+    assert sh.venv() == str(proj / ".venv")
+    sh.cd(sandbox.home)
+    sh.cd(proj)  # now through the daemon in the fallback dir
+    assert sh.venv() == str(proj / ".venv")
+    fallback = tmp / f"runtime-{os.geteuid()}" / "shellhook"
+    assert (fallback / "daemon.pid").exists()
+    assert any(p.suffix == ".req" for p in fallback.iterdir())
+    assert not (bad / "shellhook").exists()
