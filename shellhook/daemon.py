@@ -79,7 +79,7 @@ class Daemon:
         self.rundir = rundir
         self.sel = selectors.DefaultSelector()
         self.watcher = Watcher()
-        self.resolver = Resolver(cacheable=lambda d: d in self.watcher.watched)
+        self.resolver = Resolver(cacheable=self.watcher.is_watched)
         self.ctx = Context(self.resolver, TrustStore())
         with contextlib.suppress(TrustStoreError):
             self.ctx.trust.ensure()
@@ -122,8 +122,9 @@ class Daemon:
         self.watcher.stop()
 
     def stop(self) -> None:
-        """Ask the loop to end."""
+        """Ask the loop to end (safe in a signal handler: it only wakes the selector)."""
         self.running = False
+        self.watcher.wake()
 
     def _timeout(self) -> float | None:
         if self.dirty_since is not None:

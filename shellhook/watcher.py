@@ -69,10 +69,14 @@ class Watcher:
         """Stop watchdog's threads."""
         self._observer.stop()
 
-    @property
-    def watched(self) -> set[str]:
-        """Directories currently watched."""
-        return set(self._watches)
+    def is_watched(self, path: str) -> bool:
+        """True when changes in directory ``path`` are being reported."""
+        return path in self._watches
+
+    def wake(self) -> None:
+        """Make the daemon's selector return (from a signal handler, say)."""
+        with contextlib.suppress(BlockingIOError):
+            os.write(self.wake_w, b"w")
 
     def set_watched(self, wanted: set[str]) -> set[str]:
         """Watch exactly ``wanted`` (those that exist and can be watched); return new ones."""
