@@ -298,14 +298,17 @@ class Daemon:
     def _on_fs_events(self) -> None:
         rundir = str(self.rundir)
         for event in self.watcher.drain():
-            paths = [event.src_path, getattr(event, "dest_path", "")]
-            for path in (os.fsdecode(p) for p in paths if p):
+            src = os.fsdecode(event.src_path)
+            dest = os.fsdecode(getattr(event, "dest_path", "") or "")
+            for path in filter(None, (src, dest)):
                 if os.path.dirname(path) == rundir:
                     if event.event_type in ("created", "closed", "moved"):
                         self._consider(path)
                     continue
                 self.resolver.invalidate(path)
                 self._judged.clear()
+                if path == src and event.event_type in ("deleted", "moved"):
+                    self.watcher.drop(path)  # a re-created directory needs a new watch
                 if event.is_directory and event.event_type == "created":
                     self._newborn.add(path)
                 self.last_event = time.monotonic()

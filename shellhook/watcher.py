@@ -28,6 +28,8 @@ from watchdog.observers import Observer
 
 log = logging.getLogger("shellhook.daemon")
 
+KEEP_SPARE = 64  # watches kept after no shell needs them any more
+
 # Opens and reads are never interesting (and the daemon's own reads would loop).
 EVENT_FILTER = [
     DirCreatedEvent, DirDeletedEvent, DirModifiedEvent, DirMovedEvent,
@@ -59,6 +61,8 @@ class Watcher:
         self._observer = Observer()
         self._watches: dict[str, object] = {}
         self._failed: set[str] = set()
+        self._wanted_at: dict[str, int] = {}
+        self._generation = 0
 
     def start(self) -> None:
         """Start watchdog's threads."""
@@ -79,9 +83,19 @@ class Watcher:
             os.write(self.wake_w, b"w")
 
     def set_watched(self, wanted: set[str]) -> set[str]:
-        """Watch exactly ``wanted`` (those that exist and can be watched); return new ones."""
+        """Watch ``wanted`` (those that exist and can be watched); return the new ones.
+
+        Up to KEEP_SPARE watches no longer wanted are kept, least recently wanted dropped
+        first: moving back and forth between projects then costs no watchdog thread
+        start-up, and cached answers for those directories stay valid.
+        """
         added = set()
-        for path in set(self._watches) - wanted:
+        self._generation += 1
+        for path in wanted:
+            self._wanted_at[path] = self._generation
+        spare = sorted(set(self._watches) - wanted, key=lambda p: self._wanted_at.get(p, 0))
+        for path in spare[: max(0, len(spare) - KEEP_SPARE)]:
+            self._wanted_at.pop(path, None)
             with contextlib.suppress(KeyError, ValueError, OSError):
                 self._observer.unschedule(self._watches.pop(path))
         for path in wanted - set(self._watches):
@@ -98,6 +112,14 @@ class Watcher:
                     log.warning("cannot watch %r: %s", path, exc)
                     self._failed.add(path)
         return added
+
+    def drop(self, path: str) -> None:
+        """Stop watching ``path`` (it was deleted or moved: its watch is dead)."""
+        watch = self._watches.pop(path, None)
+        self._wanted_at.pop(path, None)
+        if watch is not None:
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self._observer.unschedule(watch)
 
     def drain(self) -> list[FileSystemEvent]:
         """Every event that arrived since the last call."""
