@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from shellhook.adapters import ShellAdapter
+
+_SAFE = re.compile(r"[A-Za-z0-9_@+=:,./-]+")
+_PRINTABLE = re.compile(r"[ -~]*")
 
 
 class Fish(ShellAdapter):
@@ -15,8 +19,49 @@ class Fish(ShellAdapter):
     script = "shellhook.fish"
 
     def quote(self, value: str) -> str:
-        """Single-quoted; inside, fish only treats ``\\\\`` and ``\\'`` specially."""
-        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        """A fish word that expands to exactly ``value``'s bytes (``value`` as os.fsdecode gives).
+
+        Printable ASCII goes in single quotes (fish treats only ``\\\\`` and ``\\'``
+        specially there). Everything else is an escape outside the quotes, so the word is
+        one line of ASCII: control characters and undecodable bytes (``\\udcXX`` from
+        os.fsdecode) as ``\\xHH``, which fish turns into that raw byte; other characters as
+        ``\\uXXXX`` / ``\\UXXXXXXXX``, which fish stores as it stores typed text, except
+        fish's own private range U+F600-U+F6FF (it encodes raw bytes there), which goes
+        as its UTF-8 bytes. NUL cannot be in a fish string: ValueError.
+        """
+        if _SAFE.fullmatch(value):
+            return value
+        if _PRINTABLE.fullmatch(value):
+            return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        out: list[str] = []
+        run: list[str] = []  # printable ASCII waiting to be single-quoted
+
+        def flush() -> None:
+            if run:
+                text = "".join(run)
+                out.append("'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'")
+                run.clear()
+
+        for ch in value:
+            code = ord(ch)
+            if 0x20 <= code < 0x7F:
+                run.append(ch)
+                continue
+            flush()
+            if code == 0:
+                raise ValueError("fish strings cannot hold NUL")
+            if code < 0x80:
+                out.append(f"\\x{code:02x}")
+            elif 0xDC80 <= code <= 0xDCFF:
+                out.append(f"\\x{code - 0xDC00:02x}")
+            elif 0xF600 <= code <= 0xF6FF or 0xD800 <= code <= 0xDFFF:
+                out.extend(f"\\x{b:02x}" for b in os.fsencode(ch))
+            elif code <= 0xFFFF:
+                out.append(f"\\u{code:04x}")
+            else:
+                out.append(f"\\U{code:08x}")
+        flush()
+        return "".join(out)
 
     def assign(self, variable: str, value: str) -> str:
         """``set -g var 'value'``."""

@@ -1,0 +1,391 @@
+# shellhook hook for fish (>= 3.1). Load it with: shellhook init fish | source
+#
+# fish asks the daemon when $PWD changes (--on-variable PWD, right inside `cd`, prevd,
+# nextd...) and before each prompt when $VIRTUAL_ENV changed behind its back or the
+# daemon left a nudge file. fish has no read timeout and cannot open a FIFO read-write,
+# so it uses the file transport of docs/protocol.md: the request goes to <rt>/<id>.q,
+# the daemon answers in <id>.a (atomic rename) and nudges by creating <id>.n. Waiting is
+# a bounded loop of builtins (no process, no sleep). Replies are NUL-separated (op, arg)
+# pairs applied by the code below: nothing received is ever evaluated.
+
+# Non-interactive shells (fish -c, scripts) are left alone; loading twice is harmless.
+status is-interactive; or return 0
+status is-command-substitution; and return 0
+set -q __shellhook_loaded; and return 0
+set -g __shellhook_loaded 1
+
+set -g __shellhook_pwd ''         # $PWD when we last asked
+set -g __shellhook_seen ''        # $VIRTUAL_ENV after we last applied a reply
+set -g __shellhook_seq 0
+set -g __shellhook_owned 0        # 1 when this shell made or adopted $SHELLHOOK_VENV
+set -g __shellhook_off ''         # project where the user ran deactivate
+set -g __shellhook_project ''     # project of our activation
+set -g __shellhook_prefix ''      # what our fish_prompt wrapper prints first
+set -g __shellhook_stuck ''       # pid of a daemon that did not answer in time
+set -g __shellhook_nudged ''      # a nudge answered without the daemon (see on_prompt)
+set -g __shellhook_busy ''        # applying a reply: our own `cd` must not ask again
+set -g __shellhook_reply          # (op, arg) pairs of the frame being applied
+set -g __shellhook_said           # warnings already printed in this session
+
+# Waiting for the daemon: at most (count $__shellhook_spin)^3 = 5832 rounds of a few
+# builtins; fish has no clock and no sleep to bound it by time. Calibrated with fish 3.6
+# on the development machine (2 shared cores): a round (test -f, open <id>.a and read
+# two fields, compare) costs about 25 us while <id>.a holds an older reply and about
+# 20 us while it is empty, so an unanswered request gives up after about 150 ms (120
+# ms); under load, rounds get slower and the bound longer. A live daemon answers in a
+# few ms. Three short loops: fish copies the list each time it enters a loop.
+set -g __shellhook_spin (string split '' -- (string repeat -n 18 x))
+
+# The runtime dir as platformdirs computes it; the daemon corrects us if it differs (Y).
+if string match -qr '\S' -- "$XDG_RUNTIME_DIR"
+    set -g __shellhook_rt "$XDG_RUNTIME_DIR/shellhook"
+else if test -d /run/user/$EUID
+    set -g __shellhook_rt /run/user/$EUID/shellhook
+else
+    set -l tmp /tmp
+    set -q TMPDIR[1]; and test -n "$TMPDIR"; and set tmp "$TMPDIR"
+    set -g __shellhook_rt (string replace -r '/$' '' -- $tmp)/runtime-$EUID/shellhook
+end
+
+# This session's id: <pid>-<random>, exported so `shellhook allow` can nudge us.
+set -g __shellhook_id $fish_pid-(builtin random)(builtin random)(builtin random)
+set -gx SHELLHOOK_SESSION $__shellhook_id
+
+function __shellhook_rt_ok --description 'shellhook: the runtime dir is a private dir of ours'
+    test -d $__shellhook_rt; and not test -L $__shellhook_rt; and test -O $__shellhook_rt
+end
+
+function __shellhook_daemon_up --description 'shellhook: daemon.pid names a live, running process'
+    set -l file $__shellhook_rt/daemon.pid
+    test -f $file; or return 1
+    set -l pid
+    read -l pid <$file; or return 1
+    string match -qr '^[1-9][0-9]*$' -- $pid; or return 1
+    # A daemon we timed out on stays "stuck" until another one takes its place.
+    test "$pid" != "$__shellhook_stuck"; or return 1
+    test -r /proc/$pid/stat; or return 1
+    set -l stat
+    read -l stat </proc/$pid/stat; or return 1
+    # Field 3, after the parenthesised command name (the fields after it hold no ")"):
+    # stopped or traced (stuck: the fallback replaces it), zombie or dead (gone)?
+    if string match -qr '\) [TtZXx] [^)]*$' -- $stat
+        string match -qr '\) [Tt] [^)]*$' -- $stat; and set -g __shellhook_stuck $pid
+        return 1
+    end
+    set -g __shellhook_stuck ''
+    set -g __shellhook_dpid $pid
+    return 0
+end
+
+function __shellhook_take_frame --description 'shellhook: keep the ops of our reply frame'
+    # $argv: the NUL-separated fields of a reply, from a pipe (`string split0` keeps
+    # every byte). A frame is R SEQ, (op, arg) pairs, E ''; frames with another SEQ
+    # (stale) and nudges outside frames are skipped.
+    set -g __shellhook_reply
+    set -l mine ''
+    while set -q argv[2]
+        switch "$argv[1]"
+            case R
+                set mine ''
+                test "x$argv[2]" = "x$__shellhook_seq"; and set mine 1
+            case E
+                test -n "$mine"; and return 0
+            case '*'
+                test -n "$mine"; and set -ga __shellhook_reply $argv[1..2]
+        end
+        set -e argv[1..2]
+    end
+    set -g __shellhook_reply
+    return 1
+end
+
+function __shellhook_read_frame --description 'shellhook: keep the ops of our reply frame from a file'
+    # stdin is a regular file holding one frame (<id>.a, <id>.ops): fish reads a file a
+    # record at a time and decodes it whole (a pipe, byte by byte, losing undecodable
+    # bytes), so any path survives. The frame must be ours and complete (E).
+    set -g __shellhook_reply
+    set -l op
+    set -l arg
+    read -z op; and read -z arg; or return 1
+    test "x$op $arg" = "xR $__shellhook_seq"; or return 1
+    while read -z op; and read -z arg
+        test "x$op" = xE; and return 0
+        set -ga __shellhook_reply $op $arg
+    end
+    set -g __shellhook_reply
+    return 1
+end
+
+function __shellhook_post --description 'shellhook: write the request to <id>.q'
+    # Also when the daemon is down: one that starts later answers it, so it learns this
+    # session and its directory (and `shellhook allow` can nudge us through <id>.n).
+    __shellhook_rt_ok; or return 1
+    set -l base $__shellhook_rt/$__shellhook_id
+    # <id>.a exists before we ask, so the wait loop never opens a missing file.
+    test -f $base.a; or builtin true >$base.a; or return 1
+    builtin printf '%s\0' Q $__shellhook_seq "$PWD" "$VIRTUAL_ENV" "$SHELLHOOK_VENV" \
+        $__shellhook_owned "$__shellhook_off" >$base.q
+end
+
+function __shellhook_ask_daemon --description 'shellhook: wait for the answer in <id>.a'
+    __shellhook_daemon_up; or return 1
+    set -l a $__shellhook_rt/$__shellhook_id.a
+    set -l seq $__shellhook_seq
+    set -l r
+    set -l s
+    for i in $__shellhook_spin
+        for j in $__shellhook_spin
+            for k in $__shellhook_spin
+                test -f $a; or continue
+                begin
+                    read -z r; and read -z s
+                end <$a
+                test "x$r $s" = "xR $seq"; or continue
+                test -f $a; and __shellhook_read_frame <$a; and return 0
+            end
+        end
+    end
+    set -g __shellhook_stuck $__shellhook_dpid
+    return 1
+end
+
+function __shellhook_ask_oneshot --description 'shellhook: no daemon: decide with a one-off Python'
+    # It also (re)starts the daemon; with --stuck it replaces a stopped one.
+    test -x "$__shellhook_python"; or return 1
+    set -l stuck
+    test -n "$__shellhook_stuck"; and set stuck --stuck
+    __shellhook_take_frame ($__shellhook_python -I -m shellhook hook $stuck $__shellhook_seq \
+        "$PWD" "$VIRTUAL_ENV" "$SHELLHOOK_VENV" $__shellhook_owned "$__shellhook_off" \
+        2>/dev/null </dev/null | string split0)
+end
+
+function __shellhook_path_remove --description 'shellhook: remove every $argv[1] entry from PATH'
+    builtin contains -- $argv[1] $PATH; or return 0
+    set -l keep
+    for dir in $PATH
+        test "x$dir" = "x$argv[1]"; or set -a keep $dir
+    end
+    set -gx PATH $keep
+end
+
+function __shellhook_status --description 'shellhook: set $status'
+    return $argv[1]
+end
+
+function __shellhook_prompt_mine --description 'shellhook: fish_prompt is our wrapper'
+    set -l IFS \n   # one element per line, whatever the user's IFS
+    set -l details (builtin functions -v -D fish_prompt 2>/dev/null)
+    test "$details[5]" = 'shellhook: (venv) prefix, then your prompt'
+end
+
+function __shellhook_prompt_wrap --description 'shellhook: put our wrapper in front of fish_prompt'
+    # The user's prompt (whatever defines it: config.fish, a theme, an autoloaded file)
+    # lives on as __shellhook_user_prompt, called by the wrapper with $status intact.
+    __shellhook_prompt_mine; and return 0
+    builtin functions -q fish_prompt; or return 1
+    builtin functions -q __shellhook_user_prompt; and builtin functions -e __shellhook_user_prompt
+    builtin functions -c fish_prompt __shellhook_user_prompt; or return 1
+    builtin functions -e fish_prompt
+    function fish_prompt --description 'shellhook: (venv) prefix, then your prompt'
+        set -l s $status
+        set -g __shellhook_drawn 1
+        builtin printf '%s' $__shellhook_prefix   # empty when a buried copy draws
+        test $s = 0; or __shellhook_status $s
+        __shellhook_user_prompt $argv
+    end
+    set -g __shellhook_drawn 1
+end
+
+function __shellhook_prompt_unwrap --description 'shellhook: give the user their fish_prompt back'
+    set -g __shellhook_prefix ''
+    # Replaced since (another venv tool, a theme): leave it; a buried wrapper prints nothing.
+    __shellhook_prompt_mine; or return 0
+    builtin functions -q __shellhook_user_prompt; or return 0
+    builtin functions -e fish_prompt
+    builtin functions -c __shellhook_user_prompt fish_prompt
+    builtin functions -e __shellhook_user_prompt
+    set -e __shellhook_drawn   # the wrapper is out of the chain now
+end
+
+function __shellhook_prompt_on --description 'shellhook: define deactivate, show (label) in the prompt'
+    function deactivate --description 'shellhook: deactivate this venv'
+        __shellhook_deactivate
+    end
+    set -g __shellhook_prefix ''
+    test -z "$VIRTUAL_ENV_DISABLE_PROMPT"; or return 0
+    set -g __shellhook_prefix "($argv[1]) "
+    # Wrap unless our wrapper drew the last prompt (then it is still in the chain).
+    set -q __shellhook_drawn; or __shellhook_prompt_wrap
+    return 0
+end
+
+function __shellhook_activate --description 'shellhook: activate a venv'
+    # $argv: venv, VIRTUAL_ENV_PROMPT, prompt label (safe characters only), project,
+    # "auto" (ours: marked in SHELLHOOK_VENV) or "manual" (workon: cd never replaces it)
+    set -l venv $argv[1]
+    __shellhook_path_remove $venv/bin   # present already (e.g. left by another deactivate)
+    if set -q PYTHONHOME
+        set -gx SHELLHOOK_PYTHONHOME "$PYTHONHOME"
+        set -e PYTHONHOME
+    end
+    set -gx VIRTUAL_ENV $venv
+    set -gx VIRTUAL_ENV_PROMPT $argv[2]
+    set -gx PATH $venv/bin $PATH
+    if test "$argv[5]" = auto
+        set -gx SHELLHOOK_VENV $venv
+        set -g __shellhook_owned 1
+        set -g __shellhook_project $argv[4]
+    end
+    __shellhook_prompt_on $argv[3]
+end
+
+function __shellhook_undo --description 'shellhook: undo an activation'
+    # $argv[1] = full: undo the activation of venv $argv[2]; forget: a manual venv took
+    # over, drop only our PATH entry, marker and prompt prefix.
+    set -l venv $argv[2]
+    test -n "$venv"; or return 0
+    __shellhook_path_remove $venv/bin
+    if test "$argv[1]" = full
+        set -q SHELLHOOK_PYTHONHOME; and set -gx PYTHONHOME "$SHELLHOOK_PYTHONHOME"
+        set -e VIRTUAL_ENV
+        set -e VIRTUAL_ENV_PROMPT
+        set -e SHELLHOOK_VENV
+        set -e SHELLHOOK_PYTHONHOME
+        builtin functions -q deactivate; and builtin functions -e deactivate
+    else
+        set -e SHELLHOOK_VENV
+        set -e SHELLHOOK_PYTHONHOME
+    end
+    __shellhook_prompt_unwrap
+    set -g __shellhook_owned 0
+    set -g __shellhook_project ''
+end
+
+function __shellhook_deactivate --description 'shellhook: the user ran deactivate'
+    # Ours: off until they leave this project (nothing to ask at the next prompt).
+    # workon's: just undo, and let the next prompt ask, so auto-activation resumes.
+    if test -n "$SHELLHOOK_VENV"; and test "x$VIRTUAL_ENV" = "x$SHELLHOOK_VENV"
+        set -g __shellhook_off $__shellhook_project
+        __shellhook_undo full "$VIRTUAL_ENV"
+        set -g __shellhook_seen "$VIRTUAL_ENV"
+    else
+        __shellhook_undo full "$VIRTUAL_ENV"
+    end
+end
+
+function __shellhook_apply --description 'shellhook: apply the operations of a reply'
+    # $__shellhook_reply: (op, arg) pairs. Nothing is evaluated: each op is code here.
+    set -l project ''
+    set -l label ''
+    set -l name ''
+    set -l ops $__shellhook_reply
+    set -g __shellhook_reply
+    set -g __shellhook_busy 1
+    while set -q ops[2]
+        set -l arg $ops[2]
+        switch "$ops[1]"
+            case P
+                set project $arg
+            case L
+                set label $arg
+            case M
+                set name $arg
+            case A
+                __shellhook_activate $arg $name $label $project auto
+            case V
+                __shellhook_activate $arg $name $label $project manual
+            case D
+                __shellhook_undo full "$SHELLHOOK_VENV"
+            case F
+                __shellhook_undo forget "$SHELLHOOK_VENV"
+            case U
+                builtin functions -q deactivate; and deactivate
+            case C
+                builtin cd -- $arg
+            case O
+                set -g __shellhook_owned 1
+                set -g __shellhook_project $project
+                __shellhook_prompt_on $label
+            case S
+                set -g __shellhook_off $arg
+            case I
+                test -n "$SHELLHOOK_QUIET"; or builtin printf '%s\n' $arg >&2
+            case W
+                if not builtin contains -- $arg $__shellhook_said
+                    builtin printf '%s\n' $arg >&2
+                    set -ga __shellhook_said $arg
+                end
+            case Y
+                set -g __shellhook_rt $arg
+                set -g __shellhook_stuck ''
+        end
+        set -e ops[1..2]
+    end
+    set -g __shellhook_busy ''
+end
+
+function __shellhook_command --description 'shellhook: run a command that changes this shell'
+    # Run a shellhook command (workon, mkvenv, ...) in the foreground; apply the reply
+    # frame it leaves in a private file. The terminal stays the command's own.
+    if not test -x "$__shellhook_python"
+        builtin printf 'shellhook: not installed\n' >&2
+        return 127
+    end
+    set -g __shellhook_seq (builtin math $__shellhook_seq + 1)
+    set -l ops $__shellhook_rt/$__shellhook_id.ops
+    SHELLHOOK_OPS_FILE=$ops SHELLHOOK_OPS_SEQ=$__shellhook_seq \
+        SHELLHOOK_OWNED=$__shellhook_owned $__shellhook_python -I -m shellhook $argv
+    set -l rc $status
+    # A stale frame (an older seq) is skipped; the daemon removes the file with the session.
+    if test -f $ops; and not test -L $ops; and test -O $ops
+        __shellhook_read_frame <$ops; and __shellhook_apply
+    end
+    set -g __shellhook_seen "$VIRTUAL_ENV"
+    return $rc
+end
+
+function __shellhook_ask --description 'shellhook: ask what this directory needs, apply it'
+    # $argv[1] = daemon: only if the daemon can answer now (called from inside a cd).
+    set -g __shellhook_seq (builtin math $__shellhook_seq + 1)
+    if __shellhook_post; and __shellhook_ask_daemon
+        set -g __shellhook_nudged ''
+    else if test "$argv[1]" = daemon
+        return 1   # the next prompt asks (at most one slow fallback per prompt)
+    else
+        # Answering a nudge without the daemon: <id>.n stays until a daemon answers us.
+        test -e $__shellhook_rt/$__shellhook_id.n; and set -g __shellhook_nudged 1
+        __shellhook_ask_oneshot; or begin
+            set -g __shellhook_pwd "$PWD"
+            return 0
+        end
+    end
+    set -g __shellhook_pwd "$PWD"
+    __shellhook_apply
+    set -g __shellhook_seen "$VIRTUAL_ENV"
+end
+
+function __shellhook_on_pwd --on-variable PWD --description 'shellhook: the directory changed'
+    # Not before the first prompt (config.fish may still change fish_prompt), not in a
+    # command substitution, not for our own `cd` (op C).
+    test -n "$__shellhook_pwd" -a -z "$__shellhook_busy" -a "x$PWD" != "x$__shellhook_pwd"
+    or return 0
+    status is-command-substitution; and return 0
+    __shellhook_ask daemon
+    return 0
+end
+
+function __shellhook_on_prompt --on-event fish_prompt --description 'shellhook: before each prompt'
+    # The common case, nothing changed, costs two tests and a stat.
+    if test "x$PWD" != "x$__shellhook_pwd" -o "x$VIRTUAL_ENV" != "x$__shellhook_seen"
+        __shellhook_ask
+    else if test -e $__shellhook_rt/$__shellhook_id.n
+        # Nudged: a venv or its trust changed. A nudge answered without the daemon stays
+        # until a daemon answers us: ask again only when one is up.
+        if test -z "$__shellhook_nudged"; or __shellhook_daemon_up
+            __shellhook_ask
+        end
+    end
+    # Our wrapper did not draw the last prompt while a label is due: fish_prompt was
+    # redefined since (a theme, funced...): wrap it again. `set -e` fails when unset.
+    set -e __shellhook_drawn; or test -z "$__shellhook_prefix"; or __shellhook_prompt_wrap
+end

@@ -1,0 +1,372 @@
+"""fish only: the hook script, its prompt wrapper, PATH as a list, the file transport."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from shellhook import adapters, daemonctl
+from tests.conftest import require_shell
+from tests.shelldriver import PROMPT, PROMPT_RE
+from tests.shelldriver_fish import FishDriver
+
+HOOK = Path(__file__).resolve().parent.parent / "shells" / "shellhook.fish"
+
+NASTY = [
+    "", "plain", "sp ace", "it's", "it\\'s", 'dq"uote', "back\\slash", "trailing\\",
+    "$(touch pwned)", "(touch pwned)", "`id`", "semi;colon", "new\nline", "tab\there",
+    "\r\x1b]0;title\x07", "ünïcödé", "日本", "emoji\U0001F600", "caf\udce9", "\udcff\udc80",
+    "--dash", "-n", "*glob?[x]", "~tilde", "!bang", "%self", "{brace,s}", "a:b", "\x01\x7f",
+    "\uf600\uf6ff", "#hash", "a\\x41\\u00e9", "$HOME", "'", "\\",
+]
+
+
+@pytest.fixture
+def fish(sandbox):
+    """Start fish shells (FishDriver) in the sandbox; closed afterwards."""
+    require_shell("fish")
+    started: list[FishDriver] = []
+
+    def start(cwd=None, env=None, argv=None) -> FishDriver:
+        driver = FishDriver(sandbox.root, {**sandbox.env, **(env or {})},
+                            sandbox.hook_file("fish"))
+        started.append(driver)
+        return driver.start(cwd, argv=argv)
+
+    yield start
+    for driver in started:
+        driver.close()
+
+
+def _daemon_pid(sandbox) -> int:
+    old = dict(os.environ)
+    os.environ.update(sandbox.env)
+    try:
+        st = daemonctl.status()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    assert st.pid, st
+    return st.pid
+
+
+def _daemon_up(sandbox) -> bool:
+    return (sandbox.root / "run" / "shellhook" / "daemon.pid").exists()
+
+
+def _timed_cd(sh, path) -> float:
+    start = time.monotonic()
+    sh.cd(path)
+    return time.monotonic() - start
+
+
+# -- the script -------------------------------------------------------------------------
+def test_hook_and_generated_init_parse(sandbox):
+    require_shell("fish")
+    for path in (HOOK, sandbox.hook_file("fish")):
+        out = subprocess.run(["fish", "--no-execute", str(path)], capture_output=True,
+                             text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+
+
+def test_every_name_is_prefixed(sandbox):
+    require_shell("fish")
+    script = (f"set -l before (functions -a) (set -n); source {HOOK}; "
+              "for n in (functions -a) (set -n); contains -- $n $before; or echo $n; end")
+    out = subprocess.run(["fish", "--no-config", "-i", "-c", script], env=sandbox.env,
+                         capture_output=True, text=True, timeout=30)
+    new = set(out.stdout.split())
+    assert new, out.stderr
+    assert {n for n in new if not n.startswith("__shellhook_")} <= {"SHELLHOOK_SESSION", "before"}
+
+
+def test_non_interactive_fish_is_untouched(sandbox):
+    require_shell("fish")
+    proj = sandbox.project("proj")
+    hook = sandbox.hook_file("fish")
+    script = f"source '{hook}'; cd '{proj}'; echo \"[$VIRTUAL_ENV]\"; set -q SHELLHOOK_SESSION"
+    out = subprocess.run(["fish", "--no-config", "-c", script], env=sandbox.env,
+                         capture_output=True, text=True, timeout=30)
+    assert out.stdout == "[]\n" and out.stderr == ""
+    assert out.returncode == 1  # no session either: the hook returned at once
+
+
+def test_command_substitution_is_untouched(sandbox, fish):
+    proj = sandbox.project("proj")
+    sh = fish()
+    out = sh.run(f"echo \"[\"(cd {sh.quote(str(proj))}; echo $VIRTUAL_ENV)\"]\"")
+    assert out.splitlines()[0] == b"[]"
+    # fish's cd in a command substitution moves the shell itself: the prompt catches up.
+    assert sh.venv() == str(proj / ".venv")
+
+
+def test_fish_c_child_is_untouched(sandbox, fish):
+    proj = sandbox.project("proj")
+    sh = fish()
+    hook = sh.quote(str(sandbox.hook_file("fish")))
+    out = sh.run(f"fish -c 'source {hook}; cd {proj}; echo \"[$VIRTUAL_ENV]\"'")
+    assert out.strip() == b"[]"
+    assert sh.venv() is None
+
+
+def test_prevd_nextd_and_dirh(sandbox, fish):
+    proj = sandbox.project("proj")
+    sh = fish()
+    sh.cd(proj)
+    sh.cd(sandbox.home)
+    assert sh.venv() is None
+    sh.run("prevd >/dev/null")
+    assert sh.venv() == str(proj / ".venv")
+    sh.run("nextd >/dev/null")
+    assert sh.venv() is None
+
+
+def test_activation_happens_inside_cd(sandbox, fish):
+    """--on-variable PWD: a command after cd on the same line already sees the venv."""
+    proj = sandbox.project("proj")
+    sh = fish()
+    assert sh.wait_for(lambda: _daemon_up(sandbox))  # (only then: the one-shot is slow)
+    out = sh.run(f"cd {sh.quote(str(proj))}; and python -c 'import sys; print(sys.prefix)'")
+    assert out.strip().splitlines()[-1] == os.fsencode(proj / ".venv")
+
+
+def test_status_survives_the_hook(sandbox, fish):
+    proj = sandbox.project("proj")
+    sh = fish()
+    sh.child.sendline(f"cd {sh.quote(str(proj))}; false")
+    assert sh.run("echo $status").strip().endswith(b"1")
+    # The prompt hook asks (VIRTUAL_ENV changed by hand) right after a failure.
+    sh.child.sendline("set -gx VIRTUAL_ENV /elsewhere; false")
+    assert sh.run("echo $status").strip().endswith(b"1")
+    sh.child.sendline(f"cd {sh.quote(str(sandbox.root / 'missing'))} 2>/dev/null")
+    assert sh.run("echo $status").strip().endswith(b"1")
+
+
+# -- the prompt -------------------------------------------------------------------------
+def _user_prompt_argv(sandbox) -> list[str]:
+    """fish whose own prompt is defined after the hook (config.fish after conf.d)."""
+    driver = FishDriver(sandbox.root, sandbox.env, sandbox.hook_file("fish"))
+    init = driver.init_command() + (
+        "; set -g user_prompt_runs 0; set -g user_prompt_status x"
+        "; function fish_prompt; set -g user_prompt_status $status"
+        "; set -g user_prompt_runs (math $user_prompt_runs + 1)"
+        f"; builtin printf '%s' '{PROMPT} '; end")
+    return ["fish", "--no-config", "-i", "-C", init]
+
+
+def test_prompt_label_wraps_the_users_own_prompt(sandbox, fish):
+    proj = sandbox.project("proj")
+    sh = fish(argv=_user_prompt_argv(sandbox))
+    original = sh.run("functions fish_prompt")
+    sh.cd(proj)
+    assert sh.prompt_prefix == b"(proj) "
+    runs = int(sh.run("echo $user_prompt_runs"))
+    sh.sync()
+    assert int(sh.run("echo $user_prompt_runs")) > runs  # the user's prompt still runs
+    sh.child.sendline("false")
+    assert sh.run("echo $user_prompt_status").strip().endswith(b"1")  # and sees $status
+    assert b"user_prompt_runs" in sh.run("functions __shellhook_user_prompt")
+    sh.cd(sandbox.home)
+    assert sh.prompt_prefix == b""
+    assert sh.run("functions fish_prompt") == original
+    assert sh.run("functions -q __shellhook_user_prompt; or echo gone").strip() == b"gone"
+
+
+def test_prompt_redefined_while_active_gets_the_label_back(sandbox, fish):
+    proj = sandbox.project("proj")
+    sh = fish()
+    sh.cd(proj)
+    assert sh.prompt_prefix == b"(proj) "
+    sh.run(f"function fish_prompt; builtin printf '%s' '{PROMPT} '; end")
+    sh.sync()  # one prompt may go without the label: fish has no hook on redefinition
+    sh.sync()
+    assert sh.prompt_prefix == b"(proj) "
+    sh.run("deactivate")
+    assert sh.prompt_prefix == b""
+    assert sh.venv() is None
+
+
+def test_disable_prompt_leaves_fish_prompt_alone(sandbox, fish):
+    proj = sandbox.project("proj")
+    sh = fish(env={"VIRTUAL_ENV_DISABLE_PROMPT": "1"})
+    sh.cd(proj)
+    assert sh.venv() == str(proj / ".venv")
+    assert sh.prompt_prefix == b""
+    assert sh.run("functions -q __shellhook_user_prompt; or echo none").strip() == b"none"
+
+
+def test_venv_activate_fish_takes_over_and_gives_back(sandbox, fish):
+    """activate.fish copies our wrapper as its _old_fish_prompt, and restores it later."""
+    proj = sandbox.project("proj")
+    other = sandbox.make_venv(sandbox.root / "manual")
+    sh = fish()
+    path_before = sh.getenv("PATH")
+    original = sh.run("functions fish_prompt")
+    sh.cd(proj)
+    sh.run("source " + sh.quote(str(other / "bin" / "activate.fish")))
+    assert sh.venv() == str(other)
+    assert sh.getenv("SHELLHOOK_VENV") is None
+    assert sh.prompt_prefix == b"(manual) "  # activate.fish's prompt; ours prints nothing
+    assert sh.getenv("PATH") == os.fsencode(other / "bin") + b":" + path_before
+    sh.run("deactivate")  # activate.fish's: auto-activation resumes
+    assert sh.venv() == str(proj / ".venv")
+    assert sh.prompt_prefix == b"(proj) "
+    assert sh.getenv("PATH") == os.fsencode(proj / ".venv/bin") + b":" + path_before
+    sh.cd(sandbox.home)
+    assert sh.prompt_prefix == b""
+    assert sh.getenv("PATH") == path_before
+    assert sh.run("functions fish_prompt") == original
+
+
+# -- PATH -------------------------------------------------------------------------------
+def test_path_list_edits_keep_user_entries(sandbox, fish):
+    proj = sandbox.project("proj")
+    front = sandbox.root / "front"
+    back = sandbox.root / "back"
+    added = sandbox.root / "added"
+    for d in (front, back, added):
+        d.mkdir()
+    sh = fish()
+    before = sh.getenv("PATH")
+    sh.cd(proj)
+    bindir = os.fsencode(proj / ".venv/bin")
+    assert sh.getenv("PATH") == bindir + b":" + before
+    sh.run(f"set -gx PATH {front} $PATH {back}")
+    sh.run(f"fish_add_path --path --prepend {added}")
+    sh.cd(sandbox.home)
+    expected = b":".join([os.fsencode(added), os.fsencode(front), before, os.fsencode(back)])
+    assert sh.getenv("PATH") == expected
+    sh.cd(proj)
+    assert sh.getenv("PATH").count(bindir) == 1
+    assert sh.getenv("PATH").startswith(bindir + b":")
+
+
+# -- the daemon going away --------------------------------------------------------------
+def test_stopped_then_killed_daemon_keeps_the_prompt_responsive(sandbox, fish):
+    a = sandbox.project("a")
+    b = sandbox.project("b")
+    sh = fish()
+    sh.cd(a)
+    pid = _daemon_pid(sandbox)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        assert _timed_cd(sh, b) < 1.5
+        assert sh.venv() == str(b / ".venv")
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # the fallback may have replaced it
+            os.kill(pid, signal.SIGKILL)
+    assert _timed_cd(sh, a) < 1.5
+    assert sh.venv() == str(a / ".venv")
+    assert sh.wait_for(lambda: _daemon_pid(sandbox) != pid, timeout=3)
+    # Back on the daemon: the answer comes through <id>.a, nothing is marked stuck.
+    assert sh.wait_for(lambda: sh.run("echo \"[$__shellhook_stuck]\"").strip() == b"[]",
+                       timeout=3)
+    sh.cd(b)
+    assert sh.venv() == str(b / ".venv")
+    seq = sh.run("echo $__shellhook_seq").strip()
+    reply = (sandbox.root / "run" / "shellhook" /
+             (sh.run("echo $SHELLHOOK_SESSION").strip().decode() + ".a")).read_bytes()
+    assert reply.startswith(b"R\0" + seq + b"\0")
+
+
+def test_unanswered_request_is_bounded(sandbox, fish):
+    """daemon.pid names a live process that never answers: the wait loop gives up."""
+    a = sandbox.project("a")
+    b = sandbox.project("b")
+    sh = fish()
+    sh.cd(a)
+    pid = _daemon_pid(sandbox)
+    pidfile = sandbox.root / "run" / "shellhook" / "daemon.pid"
+    real = pidfile.read_bytes()
+    mute = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    os.kill(pid, signal.SIGSTOP)  # the real daemon cannot answer either
+    try:
+        pidfile.write_bytes(f"{mute.pid}\n".encode())
+        for target in (b, a):
+            assert _timed_cd(sh, target) < 1.5
+            assert sh.venv() == str(target / ".venv")
+            # It did wait for <id>.a, gave up, and answered through the one-shot.
+            assert sh.run("echo \"[$__shellhook_stuck]\"").strip() in (
+                f"[{mute.pid}]".encode(), b"[]")
+    finally:
+        pidfile.write_bytes(real)
+        os.kill(pid, signal.SIGCONT)
+        mute.kill()
+        mute.wait()
+
+
+def test_ctrl_c_while_waiting_returns_the_prompt(sandbox, fish):
+    """Ctrl-C in the wait loop: the prompt comes back, the environment all old or all new."""
+    a = sandbox.project("a")
+    sh = fish()
+    before = sh.getenv("PATH")
+    pid = _daemon_pid(sandbox)
+    pidfile = sandbox.root / "run" / "shellhook" / "daemon.pid"
+    real = pidfile.read_bytes()
+    mute = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        pidfile.write_bytes(f"{mute.pid}\n".encode())
+        sh.child.sendline("cd " + sh.quote(str(a)))
+        time.sleep(0.05)
+        sh.child.sendintr()
+        sh.child.expect(PROMPT_RE, timeout=5)  # fish drops typed-ahead input on Ctrl-C
+        sh.sync()
+    finally:
+        pidfile.write_bytes(real)
+        os.kill(pid, signal.SIGCONT)
+        mute.kill()
+        mute.wait()
+    venv, path = sh.venv(), sh.getenv("PATH")
+    assert (venv, path) in ((None, before),
+                            (str(a / ".venv"), os.fsencode(a / ".venv/bin") + b":" + before))
+    sh.cd(sandbox.home)
+    sh.cd(a)
+    assert sh.venv() == str(a / ".venv")
+
+
+# -- quoting ----------------------------------------------------------------------------
+@pytest.mark.parametrize("value", NASTY)
+def test_quote_round_trips_through_fish_script(value, tmp_path):
+    require_shell("fish")
+    quoted = adapters.get("fish").quote(value)
+    assert "\n" not in quoted and quoted.isascii()
+    script = f"builtin printf '%s' {quoted}"
+    out = subprocess.run(["fish", "--no-config", "-c", script], capture_output=True,
+                         cwd=tmp_path, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == os.fsencode(value)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_quote_round_trips_typed_at_the_prompt(sandbox, fish):
+    sh = fish()
+    for i, value in enumerate(NASTY):
+        path = sandbox.root / f"typed-{i}"
+        sh.run(f"builtin printf '%s' {sh.quote(value)} > {sh.quote(str(path))}")
+        assert path.read_bytes() == os.fsencode(value), value
+    assert not list(sandbox.root.rglob("pwned"))
+
+
+def test_assign_and_source_line(sandbox, tmp_path):
+    require_shell("fish")
+    adapter = adapters.get("fish")
+    target = tmp_path / "it's a \"file\"\n"
+    target.write_text("set -g loaded yes\n")
+    script = "\n".join([adapter.assign("__shellhook_python", "caf\udce9 'x'\n"),
+                        adapter.source_line(target),
+                        "builtin printf '%s|%s' $__shellhook_python $loaded"])
+    out = subprocess.run(["fish", "--no-config", "-c", script], capture_output=True, timeout=30)
+    assert out.stdout == b"caf\xe9 'x'\n|yes", out.stderr
+
+
+def test_quote_refuses_nul():
+    with pytest.raises(ValueError):
+        adapters.get("fish").quote("a\0b")
