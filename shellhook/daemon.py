@@ -77,6 +77,9 @@ class Daemon:
 
     def __init__(self, rundir: Path) -> None:
         self.rundir = rundir
+        # Replies are staged in an unwatched subdirectory: watchdog delays a lone
+        # moved-from event in a watched one by half a second.
+        self.staging = locations.ensure_private_dir(rundir / "staging")
         self.sel = selectors.DefaultSelector()
         self.watcher = Watcher()
         self.resolver = Resolver(cacheable=self.watcher.is_watched)
@@ -280,7 +283,8 @@ class Daemon:
             os.unlink(os.path.join(self.rundir, f"{client.sid}.n"))
         if frame != protocol.NUDGE:
             with contextlib.suppress(OSError):
-                write_atomic(self.rundir / f"{client.sid}.a", frame)
+                write_atomic(self.rundir / f"{client.sid}.a", frame, durable=False,
+                             staging=self.staging)
 
     def _nudge(self, client: Client) -> None:
         if client.nudged:

@@ -168,9 +168,11 @@ __shellhook_deactivate() {
   emulate -L zsh
   if [[ -n ${SHELLHOOK_VENV-} && ${VIRTUAL_ENV-} == $SHELLHOOK_VENV ]]; then
     __shellhook_off=$__shellhook_project
+    __shellhook_undo full "$VIRTUAL_ENV"
+    __shellhook_seen=''   # nothing to ask: off here until we leave
+  else
+    __shellhook_undo full "${VIRTUAL_ENV-}"   # the next prompt asks: auto may resume
   fi
-  __shellhook_undo full "${VIRTUAL_ENV-}"
-  __shellhook_seen=${VIRTUAL_ENV-}
 }
 
 __shellhook_apply() {

@@ -58,6 +58,7 @@ class ShellDriver:
         return self.adapter.quote(value)
 
     status_expr = "$?"  # how the shell spells the last exit status
+    request_suffix = ".req"  # the file this shell's requests go to (docs/protocol.md)
     strict_options = ""  # the most hostile option settings a user might have
 
     def load_hook_command(self) -> str:

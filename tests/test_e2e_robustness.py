@@ -135,5 +135,5 @@ def test_unsafe_xdg_runtime_dir_falls_back_like_platformdirs(sandbox, spawn):
     assert sh.venv() == str(proj / ".venv")
     fallback = tmp / f"runtime-{os.geteuid()}" / "shellhook"
     assert (fallback / "daemon.pid").exists()
-    assert any(p.suffix == ".req" for p in fallback.iterdir())
+    assert any(p.suffix == sh.request_suffix for p in fallback.iterdir())
     assert not (bad / "shellhook").exists()

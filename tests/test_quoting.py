@@ -16,8 +16,12 @@ NASTY = [
     "--dash", "*glob?[x]", "~tilde", "!bang", "%percent", "{brace,s}", "a:b", "\x01\x7f",
 ]
 
-# How each POSIX shell prints a variable set by the adapter's assignment, byte for byte.
-PRINT = {"bash": 'printf %s "$__shellhook_python"', "zsh": 'printf %s "$__shellhook_python"'}
+# How each shell runs a script and prints a variable set by the adapter, byte for byte.
+PRINT = {
+    "bash": (["bash", "-c"], 'printf %s "$__shellhook_python"'),
+    "zsh": (["zsh", "-c"], 'printf %s "$__shellhook_python"'),
+    "fish": (["fish", "--no-config", "-c"], 'builtin printf %s "$__shellhook_python"'),
+}
 
 
 @pytest.mark.parametrize("shell", sorted(PRINT))
@@ -25,8 +29,9 @@ PRINT = {"bash": 'printf %s "$__shellhook_python"', "zsh": 'printf %s "$__shellh
 def test_assign_round_trips(shell, value, tmp_path):
     require_shell(shell)
     adapter = adapters.get(shell)
-    script = adapter.assign("__shellhook_python", value) + "\n" + PRINT[shell] + "\n"
-    out = subprocess.run([shell, "-c", script], capture_output=True, cwd=tmp_path, timeout=10)
+    argv, print_var = PRINT[shell]
+    script = adapter.assign("__shellhook_python", value) + "\n" + print_var + "\n"
+    out = subprocess.run([*argv, script], capture_output=True, cwd=tmp_path, timeout=10)
     assert out.returncode == 0, out.stderr
     assert out.stdout == os.fsencode(value)
     assert not (tmp_path / "pwned").exists()
