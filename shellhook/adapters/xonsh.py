@@ -1,11 +1,28 @@
-"""xonsh: a xontrib talking to the daemon in-process (no eval of generated text)."""
+"""xonsh: a hook in plain Python (shells/shellhook.xsh) that edits ``${...}`` directly.
+
+The same file runs whether xonsh loads it from the rc line below (any Python: it never
+imports shellhook) or as ``xontrib load shellhook`` (xontrib/shellhook.py).
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from shellhook.adapters import ShellAdapter
+
+# Words xonsh's subprocess mode takes literally: no $VAR, ~, glob, @ or quote in them.
+_BARE = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./-]*")
+
+# The namespace the hook file runs in when loaded by source_line (a private module).
+HOOK_MODULE = "shellhook_hook"
+
+
+def python_literal(value: str) -> str:
+    """``value`` as a Python string literal in one line of printable ASCII, whatever it
+    holds (surrogate-escaped bytes of non-UTF-8 names come back as the same bytes)."""
+    return ascii(value)
 
 
 class Xonsh(ShellAdapter):
@@ -15,17 +32,33 @@ class Xonsh(ShellAdapter):
     script = "shellhook.xsh"
 
     def quote(self, value: str) -> str:
-        """A Python string literal (surrogate-escaped bytes survive as ``\\udcXX``)."""
-        return repr(value)
+        """A subprocess-mode word for ``value``: bare when harmless, else ``@('...')``.
+
+        xonsh expands ``$VAR`` even inside quoted strings in subprocess mode, so anything
+        but a plain word is passed as a Python expression, which is never expanded.
+        """
+        if _BARE.fullmatch(value):
+            return value
+        return "@(" + python_literal(value) + ")"
 
     def assign(self, variable: str, value: str) -> str:
-        """``var = 'value'``."""
-        return f"{variable} = {self.quote(value)}"
+        """``var = 'value'`` (Python mode: no expansion)."""
+        return f"{variable} = {python_literal(value)}"
 
     def source_line(self, path: Path) -> str:
-        """Load the generated file with xonsh's ``source``."""
-        quoted = self.quote(os.fspath(path))
-        return f"if __import__('os').access({quoted}, 4):\n    source @({quoted})"
+        """Run the generated hook file as a private module, in interactive sessions.
+
+        Python's loader caches the bytecode next to the file, so a shell starts without
+        compiling it again; xonsh's ``source`` would parse it with xonsh's own parser every
+        time, which takes hundreds of milliseconds for a file this size. One line, and no
+        ``and``/``or`` in the test (xonsh's parser could read operands as commands).
+        """
+        p = python_literal(os.fspath(path))
+        m = python_literal(HOOK_MODULE)
+        return ("if all((__xonsh__.env.get('XONSH_INTERACTIVE'), "
+                f"__import__('os').access({p}, 4))): "
+                f"__import__('importlib.machinery').machinery.SourceFileLoader({m}, {p})"
+                f".exec_module(__import__('types').ModuleType({m}))")
 
     def rc_file(self, home: Path) -> Path:
         """~/.config/xonsh/rc.d/shellhook.xsh (install.sh owns the whole file)."""

@@ -1,0 +1,602 @@
+# shellhook hook for xonsh (>= 0.18). Two ways in, one implementation:
+#   * `shellhook init xonsh` prints a line setting __shellhook_python, then this file;
+#     install.sh writes that to a file which ~/.config/xonsh/rc.d/shellhook.xsh loads;
+#   * `xontrib load shellhook` (xontrib/shellhook.py) runs this same shipped file with
+#     __shellhook_python set to the Python that runs xonsh.
+#
+# It never imports shellhook, so xonsh may run from any Python (pipx, its own venv, a
+# distribution package). On `cd` (events.on_chdir), when xonsh has started
+# (on_post_init) and before each prompt is formatted (on_pre_prompt_format, else
+# on_pre_prompt) it compares $PWD and $VIRTUAL_ENV with what it saw last and does one
+# non-blocking read to see whether the daemon nudged it; only then does it ask the daemon
+# through this shell's FIFO pair. Replies are NUL-separated (op, arg) pairs applied below
+# to ${...} directly: nothing received is ever evaluated. Protocol: docs/protocol.md.
+#
+# Plain Python on purpose (no xonsh syntax): Python compiles it in a few milliseconds and
+# loads the cached bytecode in well under one, where xonsh's own parser (`source`) takes
+# hundreds; xonsh's context-aware parser would leave it as it is anyway (tests/test_xonsh.py
+# checks both).
+# It adds __shellhook_command (for the commands below) and __shellhook_unload to the
+# namespace it runs in, a private module when the rc line or the xontrib loads it.
+
+
+def __shellhook_setup(ns):
+    """Install the hook in this interactive session; ``ns`` is the namespace we run in."""
+    import contextlib
+    import os
+    import select
+    import signal
+    import stat
+    import subprocess
+    import sys
+    import time
+    import types
+
+    from xonsh.built_ins import XSH
+    from xonsh.events import events
+
+    env = XSH.env
+    if env is None or not env.get("XONSH_INTERACTIVE"):
+        return  # scripts, `xonsh -c`: left alone
+    aliases = XSH.aliases
+    euid = os.geteuid()
+    VARIABLES = (
+        ("VIRTUAL_ENV_PROMPT", "Name of the active venv (shellhook, venv's activate)."),
+        ("SHELLHOOK_VENV", "The venv shellhook activated automatically."),
+        ("SHELLHOOK_PYTHONHOME", "$PYTHONHOME as it was before shellhook's activation."),
+        ("SHELLHOOK_SESSION", "This shell's session id with the shellhook daemon."),
+        ("PYTHONHOME", "Python's home; hidden while a venv is active."),
+    )
+
+    def getenv(name):
+        value = env.get(name)
+        return "" if value is None else str(value)
+
+    def delenv(name):
+        try:
+            if name in env:
+                del env[name]
+        except KeyError:
+            pass
+
+    def register_variables():
+        # xonsh matches an unregistered variable against all its name patterns on every
+        # assignment (about 0.2 ms each here); a registered one is one dict lookup. No
+        # default: unset stays unset. Returns the names we registered (unload removes them).
+        known = getattr(env, "_vars", None)
+        try:
+            from xonsh.environ import Var
+
+            if not isinstance(known, dict):
+                return []
+            added = []
+            for name, doc in VARIABLES:
+                if name not in known:
+                    known[name] = Var.no_default("str", doc, is_configurable=False)
+                    added.append(name)
+            return added
+        except Exception:  # another xonsh: only slower
+            return []
+
+    def candidate_runtime_dir():
+        # The runtime dir as platformdirs computes it; the daemon corrects us (`Y`).
+        xdg = getenv("XDG_RUNTIME_DIR")
+        if xdg.strip():
+            return xdg + "/shellhook"
+        run = f"/run/user/{euid}"
+        if os.path.isdir(run):
+            return run + "/shellhook"
+        tmp = getenv("TMPDIR") or "/tmp"
+        if tmp.endswith("/"):
+            tmp = tmp[:-1]
+        return f"{tmp}/runtime-{euid}/shellhook"
+
+    st = types.SimpleNamespace(
+        pwd="",  # $PWD when we last asked
+        seen="",  # $VIRTUAL_ENV after we last applied a reply
+        seq=0,
+        owned=0,  # 1 when this shell made or adopted $SHELLHOOK_VENV
+        off="",  # project where the user ran deactivate
+        project="",  # project of our activation
+        label="",  # what {env_name} shows while $VIRTUAL_ENV is label_venv
+        label_venv="",
+        name="",  # the VIRTUAL_ENV_PROMPT we set
+        forgotten=set(),  # bin dirs of ours that a manual venv may put back (see scrub)
+        saved_alias=None,  # the user's own `deactivate` alias, while ours stands in
+        rt=candidate_runtime_dir(),
+        sid="",  # session id, once our FIFO pair exists
+        rfd=-1,  # reply FIFO (read end)
+        wfd=-1,  # request FIFO (write end)
+        buf=b"",  # bytes read from the reply FIFO, not yet consumed
+        pending=False,  # bytes came after our last reply: ask again at the next prompt
+        stuck=False,  # the daemon did not answer in time
+        busy=False,  # applying a reply (a `C` op fires on_chdir: not a new question)
+        said=set(),  # warnings already printed in this session
+    )
+    flags = os.O_RDWR | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    can_mask = hasattr(signal, "pthread_sigmask")
+
+    # -- the daemon's FIFO pair ----------------------------------------------------------
+    def fifo_paths():
+        return st.rt + "/" + st.sid + ".req", st.rt + "/" + st.sid + ".rep"
+
+    def disconnect():
+        for fd in (st.rfd, st.wfd):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        if st.sid:
+            for path in fifo_paths():
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+            if getenv("SHELLHOOK_SESSION") == st.sid:
+                delenv("SHELLHOOK_SESSION")
+        st.sid, st.rfd, st.wfd, st.buf, st.pending = "", -1, -1, b"", False
+
+    def connect():
+        # Create and open this shell's FIFO pair in the private runtime dir, once.
+        try:
+            info = os.lstat(st.rt)
+        except OSError:
+            return False
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != euid:
+            return False  # a symlink, not a directory, or not ours
+        st.sid = f"{os.getpid()}-{os.urandom(6).hex()}"
+        req, rep = fifo_paths()
+        try:
+            os.mkfifo(rep, 0o600)  # .rep first: the daemon adopts the pair when .req appears
+            os.mkfifo(req, 0o600)
+            st.rfd = os.open(rep, flags)
+            st.wfd = os.open(req, flags)
+        except OSError:
+            disconnect()
+            return False
+        env["SHELLHOOK_SESSION"] = st.sid
+        return True
+
+    def parse_frame(buf, seq):
+        # (ops, rest): the operations of the frame `R seq` ... `E` found in buf, or None
+        # while it is incomplete. Stale frames and nudges before it are skipped.
+        head = b"R\0" + seq + b"\0"
+        if buf.startswith(head):
+            i = len(head)
+        else:
+            i = buf.find(b"\0" + head)
+            if i < 0:
+                return None, buf[-len(head):]
+            i += 1 + len(head)
+        ops = []
+        while True:
+            j = buf.find(b"\0", i)
+            k = buf.find(b"\0", j + 1) if j >= 0 else -1
+            if k < 0:
+                return None, buf
+            op, arg, i = buf[i:j], buf[j + 1:k], k + 1
+            if op == b"E":
+                return ops, buf[i:]
+            ops.append((op.decode("latin-1"), os.fsdecode(arg)))
+
+    def read_reply(fd, timeout, seq):
+        # Wait up to `timeout` s in all for our frame on the reply FIFO.
+        deadline = time.monotonic() + timeout
+        while True:
+            ops, st.buf = parse_frame(st.buf, seq)
+            if ops is not None:
+                st.pending = bool(st.buf)
+                return ops
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                continue
+            except OSError:
+                return None
+            st.buf += chunk
+
+    def daemon_alive():
+        try:
+            with open(st.rt + "/daemon.pid", "rb") as f:
+                pid = int(f.read(64).split(b"\n")[0])
+            if pid <= 0:
+                return False
+            os.kill(pid, 0)
+        except (OSError, ValueError):
+            return False  # no pid file, not a number, gone, or not ours
+        return True
+
+    def ask_daemon(fields, seq):
+        if st.stuck:
+            return None
+        if st.wfd < 0 and not connect():
+            return None
+        if not daemon_alive():
+            return None
+        data = b"".join(os.fsencode(f) + b"\0" for f in fields)
+        try:
+            while data:
+                data = data[os.write(st.wfd, data):]
+        except OSError:
+            return None  # the request pipe is full: nobody reads it
+        ops = read_reply(st.rfd, 0.15, seq)
+        if ops is None:
+            st.stuck = True
+        return ops
+
+    def child_env(extra=None):
+        cenv = dict(env.detype())
+        if extra:
+            cenv.update(extra)
+        return cenv
+
+    def python():
+        py = ns.get("__shellhook_python")
+        return py if isinstance(py, str) and py and os.access(py, os.X_OK) else ""
+
+    def ask_oneshot(fields, seq):
+        # No daemon: decide with a one-off Python (which also restarts the daemon).
+        py = python()
+        if not py:
+            return None
+        argv = [py, "-I", "-m", "shellhook", "hook"]
+        if st.stuck:
+            argv.append("--stuck")
+        try:
+            out = subprocess.run(argv + fields[1:], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                 env=child_env(), timeout=3).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return parse_frame(out, seq)[0]
+
+    # -- applying a reply ----------------------------------------------------------------
+    def say(text):
+        print(text, file=sys.stderr, flush=True)
+
+    def warn(text):
+        # Each distinct warning once per session, never silenced.
+        if text not in st.said:
+            st.said.add(text)
+            say(text)
+
+    def path_remove(entry):
+        # Remove every `entry` from $PATH (a list); every other entry stays as it is.
+        try:
+            path = env["PATH"]
+        except KeyError:
+            return
+        raw = getattr(path, "_l", None)  # as stored: reading an EnvPath expands $VARS and ~
+        items = list(path) if raw is None else raw
+        for i in range(len(items) - 1, -1, -1):
+            if items[i] == entry:
+                del path[i]
+
+    def path_prepend(entry):
+        try:
+            path = env["PATH"]
+        except KeyError:
+            env["PATH"] = [entry]
+            return
+        path[0:0] = [entry]  # slice assignment stores the entry as is (insert() expands it)
+
+    def deactivate_alias(args=None, stdin=None, stdout=None, stderr=None):
+        """Deactivate the venv. shellhook's own activation stays off until you leave its
+        project."""
+        venv, marker = getenv("VIRTUAL_ENV"), getenv("SHELLHOOK_VENV")
+        ours_was_on = bool(marker) and venv == marker
+        if ours_was_on:
+            st.off = st.project
+        guarded(undo, True, venv)
+        if ours_was_on:
+            st.seen = getenv("VIRTUAL_ENV")  # else ask at the next prompt: auto-activation
+        return 0                             # resumes after a manual venv
+
+    deactivate_alias.__xonsh_threadable__ = False  # it edits this shell's environment
+
+    def ours(alias):
+        return alias is deactivate_alias or getattr(alias, "func", None) is deactivate_alias
+
+    def prompt_on(label):
+        # Define deactivate (keeping a user's own alias aside); {env_name} shows
+        # "(label) " (see env_name_field).
+        if "deactivate" in aliases and not ours(aliases["deactivate"]):
+            st.saved_alias = aliases["deactivate"]
+        aliases["deactivate"] = deactivate_alias
+        st.label, st.label_venv = label, getenv("VIRTUAL_ENV")
+
+    def restore_alias():
+        if "deactivate" in aliases and ours(aliases["deactivate"]):
+            if st.saved_alias is not None:
+                aliases["deactivate"] = st.saved_alias
+            else:
+                del aliases["deactivate"]
+        st.saved_alias = None
+
+    def scrub():
+        # A manual activation that took over from ours (F) may have saved $PATH with our
+        # entry in it (vox does) and put it back when it is deactivated: take it out again.
+        current = getenv("VIRTUAL_ENV") + "/bin"
+        for entry in st.forgotten:
+            if entry != current:
+                path_remove(entry)
+
+    def activate(venv, name, label, project, auto):
+        # auto: ours, marked in SHELLHOOK_VENV; else manual (workon): cd never replaces it.
+        path_remove(venv + "/bin")  # present already (e.g. restored by another deactivate)
+        if "PYTHONHOME" in env:
+            env["SHELLHOOK_PYTHONHOME"] = getenv("PYTHONHOME")
+            delenv("PYTHONHOME")
+        env["VIRTUAL_ENV"] = venv
+        env["VIRTUAL_ENV_PROMPT"] = name
+        path_prepend(venv + "/bin")
+        st.name = name
+        st.forgotten.discard(venv + "/bin")
+        if env["PATH"][0] != venv + "/bin":  # $EXPAND_ENV_VARS: xonsh expands "$NAME" in it
+            warn("shellhook: xonsh exports $PATH with $NAME expanded ($EXPAND_ENV_VARS), so "
+                 f"commands will not find {ascii(venv)[1:-1]}/bin")
+        if auto:
+            env["SHELLHOOK_VENV"] = venv
+            st.owned, st.project = 1, project
+        prompt_on(label)
+
+    def undo(full, venv):
+        # full: undo the activation of `venv`; else a manual venv took over: drop only
+        # our PATH entry, marker and prompt label.
+        if not venv:
+            return
+        path_remove(venv + "/bin")
+        if full:
+            if "SHELLHOOK_PYTHONHOME" in env:
+                env["PYTHONHOME"] = getenv("SHELLHOOK_PYTHONHOME")
+            for name in ("VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "SHELLHOOK_VENV",
+                         "SHELLHOOK_PYTHONHOME"):
+                delenv(name)
+            restore_alias()
+        else:
+            delenv("SHELLHOOK_VENV")
+            delenv("SHELLHOOK_PYTHONHOME")
+            if st.name and getenv("VIRTUAL_ENV_PROMPT") == st.name:
+                delenv("VIRTUAL_ENV_PROMPT")  # ours; vox, for one, sets none of its own
+            st.forgotten.add(venv + "/bin")
+            if st.saved_alias is not None:
+                restore_alias()  # the user's deactivate (e.g. `vox deactivate`) fits better
+        st.owned, st.project, st.label, st.label_venv, st.name = 0, "", "", "", ""
+
+    def run_deactivate():
+        # `U`: call the shell's deactivate if one is defined (before workon switches).
+        if "deactivate" not in aliases:
+            return
+        if ours(aliases["deactivate"]):
+            deactivate_alias()
+            return
+        run = getattr(XSH, "subproc_uncaptured", None)
+        run = run or getattr(getattr(XSH, "builtins", None), "subproc_uncaptured", None)
+        if run is not None:
+            run(["deactivate"])
+
+    def change_dir(directory):
+        from xonsh.dirstack import cd
+
+        result = cd([os.path.abspath(directory)])
+        if isinstance(result, tuple) and len(result) == 3 and result[1]:
+            sys.stderr.write(result[1])
+
+    def apply(ops):
+        project = label = name = ""
+        for op, arg in ops:
+            if op == "P":
+                project = arg
+            elif op == "L":
+                label = arg
+            elif op == "M":
+                name = arg
+            elif op == "A":
+                activate(arg, name, label, project, True)
+            elif op == "V":
+                activate(arg, name, label, project, False)
+            elif op == "D":
+                undo(True, getenv("SHELLHOOK_VENV"))
+            elif op == "F":
+                undo(False, getenv("SHELLHOOK_VENV"))
+            elif op == "U":
+                run_deactivate()
+            elif op == "C":
+                change_dir(arg)
+            elif op == "O":
+                st.owned, st.project, st.name = 1, project, getenv("VIRTUAL_ENV_PROMPT")
+                prompt_on(label)
+            elif op == "S":
+                st.off = arg
+            elif op == "I":
+                if not getenv("SHELLHOOK_QUIET"):
+                    say(arg)
+            elif op == "W":
+                warn(arg)
+            elif op == "Y":
+                if os.path.normpath(arg) != os.path.normpath(st.rt):
+                    disconnect()  # our FIFOs are where the daemon is not
+                    st.rt = arg
+                st.stuck = False
+        if st.forgotten:
+            scrub()
+
+    def guarded(func, *args):
+        # Ctrl-C waits until the environment is entirely old or entirely new.
+        st.busy = True
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if can_mask else None
+        try:
+            func(*args)
+        finally:
+            st.busy = False
+            if old is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+    # -- asking --------------------------------------------------------------------------
+    def ask():
+        st.pwd = getenv("PWD")
+        st.seq += 1
+        st.pending = False
+        seq = str(st.seq)
+        fields = ["Q", seq, st.pwd, getenv("VIRTUAL_ENV"), getenv("SHELLHOOK_VENV"),
+                  str(st.owned), st.off]
+        ops = ask_daemon(fields, seq.encode())
+        if ops is None:
+            ops = ask_oneshot(fields, seq.encode())
+            if ops is None:
+                return
+            # A daemon is up now (`Y`) but knows nothing of this shell: tell it where we
+            # are at the next prompt, so that it watches our directory and can nudge us.
+            st.pending = any(op == "Y" for op, _ in ops)
+        guarded(apply, ops)
+        st.seen = getenv("VIRTUAL_ENV")
+
+    def nudged():
+        if st.pending:
+            return True
+        if st.rfd < 0:
+            return False
+        try:
+            chunk = os.read(st.rfd, 65536)
+        except OSError:  # BlockingIOError: nothing there
+            return False
+        st.buf += chunk
+        return True
+
+    def check():
+        try:
+            if st.busy:
+                return
+            if (env.get("PWD") != st.pwd or getenv("VIRTUAL_ENV") != st.seen
+                    or nudged()):
+                ask()
+        except KeyboardInterrupt:
+            pass
+        except Exception as exc:  # never break the prompt; say it once
+            warn(f"shellhook: xonsh hook failed: {exc!r}")
+
+    def command(args, stdin=None, stdout=None, stderr=None):
+        """Run `shellhook ARGS...` in the foreground and apply the reply frame it leaves in
+        a private file (workon, mkvenv, ...). Returns its exit status."""
+        py = python()
+        if not py:
+            say("shellhook: not installed")
+            return 127
+        st.seq += 1
+        seq = str(st.seq)
+        ops_file = f"{st.rt}/{st.sid or os.getpid()}.ops"
+        cenv = child_env({"SHELLHOOK_OPS_FILE": ops_file, "SHELLHOOK_OPS_SEQ": seq,
+                          "SHELLHOOK_OWNED": str(st.owned)})
+
+        def stream(s):
+            try:
+                s.fileno()
+            except Exception:
+                return None
+            return s
+
+        try:
+            proc = subprocess.Popen([py, "-I", "-m", "shellhook"] + [str(a) for a in args],
+                                    env=cenv, stdin=stream(stdin), stdout=stream(stdout),
+                                    stderr=stream(stderr))
+        except OSError as exc:
+            say(f"shellhook: {exc}")
+            return 126
+        while True:
+            try:
+                rc = proc.wait()
+                break
+            except KeyboardInterrupt:
+                continue  # the command got the SIGINT as well: it decides
+        try:
+            info = os.lstat(ops_file)
+            if stat.S_ISREG(info.st_mode) and info.st_uid == euid:
+                fd = os.open(ops_file, os.O_RDONLY | os.O_NOFOLLOW)
+                try:
+                    data = os.read(fd, 1 << 20)
+                finally:
+                    os.close(fd)
+                ops = parse_frame(data, seq.encode())[0]  # a stale frame is skipped
+                if ops:
+                    guarded(apply, ops)
+        except OSError:
+            pass
+        st.seen = getenv("VIRTUAL_ENV")
+        return rc
+
+    # -- {env_name} ----------------------------------------------------------------------
+    fields = env.get("PROMPT_FIELDS")
+    original_env_name = fields.get("env_name") if fields is not None else None
+
+    def field(key, default):
+        value = fields.get(key, default)
+        return str(value() if callable(value) else value)
+
+    def env_name_field():
+        # xonsh's own env_name would show VIRTUAL_ENV_PROMPT bare when it is not the venv's
+        # directory name (a project's .venv): show our safe label, as the other shells do.
+        if (st.label and getenv("VIRTUAL_ENV") == st.label_venv
+                and not env.get("VIRTUAL_ENV_DISABLE_PROMPT")):
+            return field("env_prefix", "(") + st.label + field("env_postfix", ") ")
+        if callable(original_env_name):
+            return original_env_name()
+        return "" if original_env_name is None else str(original_env_name)
+
+    # -- events --------------------------------------------------------------------------
+    def on_chdir(**kwargs):
+        check()
+
+    def on_prompt(**kwargs):
+        check()
+
+    def on_post_init(**kwargs):
+        check()
+
+    def on_exit(**kwargs):
+        disconnect()
+
+    def unload():
+        """Remove the hook from this session (`xontrib unload shellhook`)."""
+        for event, handler in handlers:
+            event.discard(handler)
+        if fields is not None and fields.get("env_name") is env_name_field:
+            fields["env_name"] = original_env_name
+        venv = getenv("VIRTUAL_ENV")
+        if st.owned and venv and venv == getenv("SHELLHOOK_VENV"):
+            guarded(undo, True, venv)
+        elif not venv or st.saved_alias is not None:
+            restore_alias()
+        disconnect()
+        for name in registered:
+            if name not in env:
+                getattr(env, "_vars", {}).pop(name, None)
+        sys.modules.pop("__shellhook_xonsh__", None)
+        for name in ("__shellhook_command", "__shellhook_unload"):
+            ns.pop(name, None)
+
+    # Before the prompt is formatted, so {env_name} is already up to date (xonsh's readline
+    # shell formats it before on_pre_prompt).
+    prompt_event = (events.on_pre_prompt_format if events.exists("on_pre_prompt_format")
+                    else events.on_pre_prompt)
+    handlers = [(events.on_chdir, on_chdir), (prompt_event, on_prompt),
+                (events.on_exit, on_exit), (events.on_post_init, on_post_init)]
+    registered = register_variables()
+    if getenv("SHELLHOOK_SESSION"):
+        delenv("SHELLHOOK_SESSION")  # a parent shell's: nudges must not go there
+    if fields is not None:
+        fields["env_name"] = env_name_field
+    api = types.ModuleType("__shellhook_xonsh__", "The xonsh hook running in this session.")
+    api.command, api.unload, api.state, api.namespace = command, unload, st, ns
+    sys.modules["__shellhook_xonsh__"] = api
+    ns["__shellhook_command"] = command
+    ns["__shellhook_unload"] = unload
+    for event, handler in handlers:
+        event(handler)  # on_post_init runs the handler at once if xonsh is past start-up
+
+
+# One hook per session, however many times and ways it is loaded.
+if "__shellhook_xonsh__" in __import__("sys").modules:
+    __shellhook_command = __import__("sys").modules["__shellhook_xonsh__"].command
+else:
+    __shellhook_setup(globals())
+del __shellhook_setup

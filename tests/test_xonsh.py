@@ -1,0 +1,392 @@
+"""xonsh only: the xontrib, a xonsh whose Python lacks shellhook, $PATH as a list,
+{env_name}, quoting through the real xonsh, and the hook file as plain Python."""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import venv as venv_mod
+from pathlib import Path
+
+import pytest
+
+from shellhook import adapters
+from shellhook.adapters.xonsh import python_literal
+from tests import shelldriver
+from tests.conftest import require_shell
+from tests.test_quoting import NASTY
+
+OURS = "[h.__qualname__ for e in (events.on_chdir, events.on_pre_prompt_format, " \
+       "events.on_exit, events.on_post_init) for h in e if 'shellhook' in h.__qualname__]"
+
+
+@pytest.fixture
+def xonsh(sandbox):
+    """Start xonsh drivers, optionally with another argv or another way to load the hook."""
+    require_shell("xonsh")
+    started: list[shelldriver.ShellDriver] = []
+
+    def start(cwd=None, env=None, load: str | None = None, argv: list[str] | None = None,
+              hook: Path | None = None) -> shelldriver.ShellDriver:
+        driver = shelldriver.DRIVERS["xonsh"](
+            sandbox.root, {**sandbox.env, **(env or {})}, hook or sandbox.hook_file("xonsh"))
+        if load is not None:
+            driver.load_hook_command = lambda: load
+        if argv is not None:
+            driver.argv = lambda: argv
+        started.append(driver)
+        return driver.start(cwd)
+
+    yield start
+    for driver in started:
+        driver.close()
+
+
+def py(sh, expression: str) -> str:
+    """Evaluate a Python expression in the shell; its repr()."""
+    return sh.run(f"print(repr({expression}))").decode().splitlines()[0].strip()
+
+
+# -- the hook file --------------------------------------------------------------------
+
+
+PARSE_BOTH_WAYS = """
+import ast, sys
+from xonsh.built_ins import XSH
+from xonsh.execer import Execer
+XSH.load(execer=Execer(), ctx={})
+for path in sys.argv[1:]:
+    text = open(path).read()
+    compile(text, path, "exec")
+    plain = XSH.execer.parse(text, ctx={}, transform=False)
+    xonsh = XSH.execer.parse(text, ctx={}, transform=True)
+    print(path, "same" if ast.dump(plain) == ast.dump(xonsh) else "CHANGED")
+"""
+
+
+def test_hook_is_plain_python_that_xonsh_parses_the_same(sandbox, tmp_path):
+    """The loaders compile the hook as Python; xonsh's `source` would read it with xonsh's
+    parser, whose context-aware pass turns some expression statements into commands:
+    it leaves this file (and the rc line) exactly as Python reads it."""
+    pytest.importorskip("xonsh")
+    rc_line = tmp_path / "rc.xsh"
+    rc_line.write_text(adapters.get("xonsh").source_line(Path("/some where/it's/hook.xsh")) + "\n")
+    files = [sandbox.hook_file("xonsh"), rc_line]
+    out = subprocess.run([sys.executable, "-c", PARSE_BOTH_WAYS, *map(str, files)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == [str(files[0]), "same", str(rc_line), "same"], out
+
+
+@pytest.mark.parametrize("value", NASTY)
+def test_quote_and_assign_round_trip_through_xonsh(value, tmp_path):
+    require_shell("xonsh")
+    adapter = adapters.get("xonsh")
+    writer = "import os,sys; open(sys.argv[1], 'wb').write(os.fsencode(sys.argv[2]))"
+    script = (
+        # a subprocess-mode word (what `cd`, `pushd`, `source` get)
+        f"{adapter.quote(sys.executable)} -c {python_literal(writer)} word {adapter.quote(value)}\n"
+        # a Python-mode assignment (the hook file's header)
+        + adapter.assign("__shellhook_python", value) + "\n"
+        + "__import__('pathlib').Path('assigned').write_bytes("
+          "__import__('os').fsencode(__shellhook_python))\n"
+    )
+    (tmp_path / "script.xsh").write_text(script, encoding="ascii")
+    out = subprocess.run(["xonsh", "--no-rc", "script.xsh"], capture_output=True, cwd=tmp_path,
+                         timeout=60, env={**os.environ, "HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "word").read_bytes() == os.fsencode(value)
+    assert (tmp_path / "assigned").read_bytes() == os.fsencode(value)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_rc_line_loads_the_hook_from_a_hostile_path(sandbox, xonsh):
+    proj = sandbox.project("proj")
+    hook = sandbox.root / "we'ird $HOME dir" / "hook.xsh"
+    hook.parent.mkdir()
+    shutil.copy(sandbox.hook_file("xonsh"), hook)
+    sh = xonsh(hook=hook)
+    sh.cd(proj)
+    assert sh.venv() == str(proj / ".venv")
+
+
+def test_non_interactive_xonsh_is_untouched(sandbox):
+    require_shell("xonsh")
+    proj = sandbox.project("proj")
+    rc_line = adapters.get("xonsh").source_line(sandbox.hook_file("xonsh"))
+    for load in (rc_line, "xontrib load shellhook"):
+        script = (f"{load}\ncd {adapters.get('xonsh').quote(str(proj))}\n"
+                  "print([${...}.get('VIRTUAL_ENV'), '__shellhook_xonsh__' in "
+                  "__import__('sys').modules])\n")
+        out = subprocess.run(["xonsh", "--no-rc", "-c", script], env=sandbox.env,
+                             capture_output=True, text=True, timeout=60)
+        assert (out.stdout, out.stderr) == ("[None, False]\n", "")
+
+
+# -- the xontrib --------------------------------------------------------------------------
+
+
+def test_xontrib_load_and_unload(sandbox, xonsh):
+    proj = sandbox.project("proj")
+    sh = xonsh(load="xontrib load shellhook")
+    path_before = sh.getenv("PATH")
+    out = sh.cd(proj)
+    assert b"shellhook: activated proj" in out
+    assert sh.venv() == str(proj / ".venv")
+    assert sh.prompt_prefix == b"(proj) "
+    assert py(sh, OURS) != "[]"
+    assert py(sh, "'workon' in aliases") == "True"
+
+    sh.run("xontrib unload shellhook")
+    assert py(sh, OURS) == "[]"  # no handler left: on_chdir, prompt, exit, post_init
+    assert sh.venv() is None and sh.getenv("SHELLHOOK_VENV") is None  # ours is undone
+    assert sh.getenv("PATH") == path_before
+    assert sh.prompt_prefix == b""
+    assert py(sh, "[n for n in ('workon', 'mkvenv', 'deactivate') if n in aliases]") == "[]"
+    assert py(sh, "'shellhook_venvs' in __xonsh__.completers") == "False"
+    assert py(sh, "'cd' in aliases and 'python' in __xonsh__.completers") == "True"
+    assert py(sh, "$PROMPT_FIELDS['env_name'].__module__") == "'xonsh.prompt.env'"
+    sh.cd(sandbox.home)
+    sh.cd(proj)
+    assert sh.venv() is None
+
+    out = sh.run("xontrib load shellhook")  # inside the project: active at once
+    assert b"shellhook: activated proj" in out
+    assert sh.venv() == str(proj / ".venv")
+    assert py(sh, "__import__('sys').modules['__shellhook_xonsh__'].command.__qualname__") \
+        == "'__shellhook_setup.<locals>.command'"
+
+
+def test_rc_file_and_autoloaded_xontrib_make_one_hook(sandbox, xonsh):
+    """install.sh's rc.d line and the xontrib xonsh autoloads (shellhook installed beside
+    it): whichever comes first wins, the other does nothing."""
+    from importlib.metadata import entry_points
+
+    if not any(e.name == "shellhook" for e in entry_points(group="xonsh.xontribs")):
+        pytest.skip("shellhook is not installed in this Python (no xontrib entry point)")
+    proj = sandbox.project("proj")
+    hook = sandbox.hook_file("xonsh")
+    rc = Path(sandbox.env["XDG_CONFIG_HOME"]) / "xonsh" / "rc.d" / "shellhook.xsh"
+    rc.parent.mkdir(parents=True)
+    rc.write_text(adapters.get("xonsh").source_line(hook) + "\n")
+    driver = shelldriver.DRIVERS["xonsh"]
+    argv = [*driver(sandbox.root, sandbox.env, hook).argv()]
+    argv.remove("--no-rc")
+    sh = xonsh(argv=argv, load="print('autoloaded:', 'shellhook' in __xonsh__.builtins"
+                               ".autoloaded_xontribs)")
+    assert b"autoloaded: True" in sh.transcript
+    assert py(sh, f"len({OURS})") == "4"
+    loaded_from = "__import__('sys').modules['__shellhook_xonsh__'].command.__code__.co_filename"
+    assert py(sh, loaded_from) == repr(str(hook))  # the rc line came first
+    out = sh.cd(proj)
+    assert out.count(b"shellhook: activated") == 1
+    assert sh.getenv("PATH").count(os.fsencode(proj / ".venv/bin")) == 1
+
+
+# -- a xonsh that cannot import shellhook --------------------------------------------------
+
+
+@pytest.fixture
+def foreign_xonsh(tmp_path_factory) -> Path:
+    """A venv with xonsh in it and no shellhook (as with pipx or a distribution's xonsh).
+
+    xonsh is pure Python without dependencies, so its package directory is copied from
+    the test's Python instead of installed from an index: offline, fast, same version.
+    """
+    xonsh = pytest.importorskip("xonsh")
+    root = tmp_path_factory.mktemp("foreign-xonsh")
+    venv_mod.EnvBuilder(with_pip=False, symlinks=True).create(root)
+    python = root / "bin" / "python"
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    shutil.copytree(Path(xonsh.__file__).parent, Path(site) / "xonsh")
+    probe = subprocess.run([python, "-I", "-c", "import xonsh, importlib.util as u; "
+                            "print(u.find_spec('shellhook'))"], capture_output=True, text=True)
+    assert probe.stdout == "None\n", probe
+    return python
+
+
+def test_hook_works_in_a_xonsh_without_shellhook(sandbox, xonsh, foreign_xonsh):
+    proj = sandbox.project("proj")
+    sandbox.make_venv(sandbox.workon_home / "alpha")
+    sh = xonsh(argv=[str(foreign_xonsh), "-m", "xonsh", "--no-rc", "-i",
+                     "--shell-type", "readline"])
+    assert py(sh, "__import__('sys').prefix") == repr(str(foreign_xonsh.parent.parent))
+    path_before = sh.getenv("PATH")
+    sh.cd(proj)  # through the daemon
+    assert sh.venv() == str(proj / ".venv")
+    assert sh.which_python() == str(proj / ".venv")
+    sandbox.stop_daemon()
+    sh.cd(sandbox.home)  # no daemon: the hook runs shellhook's own Python once
+    assert sh.venv() is None
+    assert sh.getenv("PATH") == path_before
+    sh.cd(proj)
+    assert sh.venv() == str(proj / ".venv")
+    assert b"alpha" in sh.run("workon")  # __shellhook_command: shellhook's Python, too
+    assert py(sh, "'shellhook' in __import__('sys').modules") == "False"
+
+
+# -- $PATH, {env_name}, PYTHONHOME -----------------------------------------------------
+
+
+def test_path_stays_a_list_and_keeps_its_entries_as_typed(sandbox, xonsh):
+    proj = sandbox.project("proj")
+    sh = xonsh()
+    sh.run("$PATH = ['$HOME/bin'] + list($PATH) + ['~/tools']")  # stored as typed
+    before = ast.literal_eval(py(sh, "$PATH"))  # an EnvPath's repr: entries as stored
+    assert before[0] == "$HOME/bin" and before[-1] == "~/tools"
+    sh.cd(proj)
+    assert py(sh, "type($PATH).__name__") == "'EnvPath'"
+    assert py(sh, "$PATH[0]") == repr(str(proj / ".venv/bin"))
+    assert ast.literal_eval(py(sh, "$PATH")) == [str(proj / ".venv/bin"), *before]
+    sh.run("$PATH.insert(1, '/opt/mine')")
+    sh.cd(sandbox.home)
+    assert ast.literal_eval(py(sh, "$PATH")) == ["/opt/mine", *before]
+
+
+def test_venv_path_that_xonsh_would_expand_is_reported(sandbox, xonsh):
+    proj = sandbox.project("dollar$HOME")
+    sh = xonsh()
+    out = sh.cd(proj)
+    assert sh.venv() == str(proj / ".venv")
+    assert b"$EXPAND_ENV_VARS" in out
+    assert b"$EXPAND_ENV_VARS" not in sh.cd(proj / ".venv")  # once per session
+    sh.cd(sandbox.home)
+    assert sh.venv() is None
+
+
+def test_env_name_shows_the_label(sandbox, xonsh):
+    proj = sandbox.project("proj")
+    other = sandbox.make_venv(sandbox.home / "other")
+    sh = xonsh()
+    field = "$PROMPT_FIELDS['env_name']()"
+    xonsh_own = "__import__('xonsh.prompt.env').prompt.env.env_name()"
+    sh.cd(proj)
+    assert py(sh, field) == "'(proj) '"
+    assert py(sh, xonsh_own) == "'proj'"  # what xonsh alone would show for a .venv
+    sh.run("$PROMPT_FIELDS['env_prefix'] = '['; $PROMPT_FIELDS['env_postfix'] = '] '")
+    assert py(sh, field) == "'[proj] '"
+    sh.run("$VIRTUAL_ENV_DISABLE_PROMPT = '1'")
+    assert py(sh, field) == "''"
+    sh.run("del $VIRTUAL_ENV_DISABLE_PROMPT")
+    sh.run(sh.source_activate(str(other)))  # by hand: xonsh's own field takes over
+    assert py(sh, field) == py(sh, xonsh_own) == "'[other] '"
+
+
+def test_deactivate_alias_and_pythonhome(sandbox, xonsh):
+    proj = sandbox.project("proj")
+    sh = xonsh()
+    sh.run("$PYTHONHOME = '/some/where'")
+    sh.cd(proj)
+    assert sh.getenv("PYTHONHOME") is None
+    assert sh.getenv("SHELLHOOK_PYTHONHOME") == b"/some/where"
+    assert py(sh, "aliases['deactivate'].__xonsh_threadable__") == "False"
+    sh.run("deactivate")
+    assert sh.venv() is None
+    assert sh.getenv("PYTHONHOME") == b"/some/where"
+    assert sh.getenv("SHELLHOOK_PYTHONHOME") is None
+    assert py(sh, "'deactivate' in aliases") == "False"
+
+
+VOX = """\
+# What vox (xontrib-vox's voxapi) does to the environment, without vox.
+_vox = {}
+
+
+def vox_activate(path):
+    if "VIRTUAL_ENV" in ${...}:
+        vox_deactivate()
+    _vox["PATH"] = list($PATH)  # with whatever else is on it: ours, too
+    $PATH.insert(0, path + "/bin")
+    $VIRTUAL_ENV = path
+
+
+def vox_deactivate():
+    if "PATH" in _vox:
+        $PATH = _vox.pop("PATH")
+    del $VIRTUAL_ENV
+
+
+aliases["deactivate"] = lambda: vox_deactivate()  # as vox users often define it
+"""
+
+
+def test_vox_style_activation_takes_over_and_leaves_nothing_behind(sandbox, xonsh):
+    proj = sandbox.project("proj")
+    other = sandbox.make_venv(sandbox.home / "other")
+    (sandbox.root / "vox.xsh").write_text(VOX)
+    sh = xonsh()
+    sh.run(f"source {sh.quote(str(sandbox.root / 'vox.xsh'))}")
+    path_before = sh.getenv("PATH")
+    bin_ = os.fsencode(proj / ".venv/bin")
+    sh.cd(proj)
+    deactivate = "getattr(aliases['deactivate'], 'func', aliases['deactivate']).__name__"
+    assert py(sh, deactivate) == "'deactivate_alias'"
+
+    sh.run(f"vox_activate({python_literal(str(other))})")
+    assert sh.venv() == str(other)
+    assert bin_ not in sh.getenv("PATH")
+    assert sh.getenv("VIRTUAL_ENV_PROMPT") is None  # ours is not left for vox's venv
+    assert py(sh, "$PROMPT_FIELDS['env_name']()") == "'(other) '"
+    assert py(sh, deactivate) == "'<lambda>'"  # the user's alias is back
+    sh.cd(sandbox.home)
+    assert sh.venv() == str(other)
+
+    sh.run("deactivate")  # vox puts back the PATH it saved, our entry in it
+    assert sh.venv() is None
+    assert sh.getenv("PATH") == path_before
+    sh.cd(proj)
+    assert sh.venv() == str(proj / ".venv")
+    assert sh.getenv("PATH") == bin_ + b":" + path_before
+
+
+# -- transport ---------------------------------------------------------------------------
+
+
+def test_fifo_pair_session_and_quiet(sandbox, xonsh):
+    proj = sandbox.project("proj")
+    sh = xonsh(env={"SHELLHOOK_QUIET": "1"})
+    out = sh.cd(proj)
+    assert b"activated" not in out  # I lines are silenced
+    assert sh.venv() == str(proj / ".venv")
+    sid = os.fsdecode(sh.getenv("SHELLHOOK_SESSION"))
+    pid, _, rand = sid.partition("-")
+    assert pid == str(sh.child.pid) and rand.isalnum()
+    rundir = Path(sandbox.env["XDG_RUNTIME_DIR"]) / "shellhook"
+    for ext in ("req", "rep"):
+        st = os.lstat(rundir / f"{sid}.{ext}")
+        assert stat.S_ISFIFO(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600
+    sh.close()
+    assert not (rundir / f"{sid}.req").exists()  # removed at exit
+
+
+def test_runtime_dir_that_is_a_symlink_is_not_used(sandbox, xonsh, tmp_path):
+    proj = sandbox.project("proj")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    (Path(sandbox.env["XDG_RUNTIME_DIR"]) / "shellhook").symlink_to(elsewhere)
+    sh = xonsh()
+    assert b"is a symlink" in sh.transcript  # the one-shot could not start the daemon
+    out = sh.cd(proj)  # decided without a daemon, which refuses the directory too
+    assert sh.venv() == str(proj / ".venv")
+    assert b"symlink" not in out + sh.cd(sandbox.home) + sh.cd(proj)  # said once
+    assert list(elsewhere.iterdir()) == []
+    assert sh.getenv("SHELLHOOK_SESSION") is None
+
+
+def test_plain_source_works_too(sandbox, xonsh):
+    """`source FILE` (slow: xonsh's own parser) runs the same hook in the session's
+    namespace; the rc line and the xontrib then find it there and do nothing."""
+    proj = sandbox.project("proj")
+    hook = sandbox.root / "hook.xsh"
+    shutil.copy(sandbox.hook_file("xonsh"), hook)
+    sh = xonsh(load=f"source {adapters.get('xonsh').quote(str(hook))}")
+    assert py(sh, "callable(__shellhook_command)") == "True"
+    sh.run(adapters.get("xonsh").source_line(hook))
+    sh.run("xontrib load shellhook")
+    out = sh.cd(proj)
+    assert out.count(b"shellhook: activated") == 1
+    assert sh.getenv("PATH").count(os.fsencode(proj / ".venv/bin")) == 1
