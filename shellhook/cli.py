@@ -36,7 +36,8 @@ def _directory(arg: str | None) -> str:
 def cmd_init(args: argparse.Namespace) -> int:
     """Print the hook for a shell."""
     adapter = adapters.get(args.shell)
-    sys.stdout.write(adapter.init_text(os.path.realpath(sys.executable)))
+    # Not realpath: a venv's python is a symlink to a base interpreter without shellhook.
+    sys.stdout.write(adapter.init_text(os.path.abspath(sys.executable)))
     return 0
 
 
@@ -146,7 +147,7 @@ def cmd_rc(args: argparse.Namespace) -> int:
     shells = args.shell or rcfiles.installed_shells()
     for shell in shells:
         if args.action == "install":
-            rc = rcfiles.install(shell, os.path.realpath(sys.executable), rcfiles.home())
+            rc = rcfiles.install(shell, os.path.abspath(sys.executable), rcfiles.home())
             print(f"shellhook: {shell}: hook loaded from {path_for_terminal(rc)}")
         else:
             rcfiles.uninstall(shell, rcfiles.home())

@@ -181,6 +181,8 @@ class Daemon:
         self._add_client(client)
         self.sel.register(client.req_fd, selectors.EVENT_READ, ("req", client))
         self._on_readable(client)  # requests written before we opened
+        if client.last is None:
+            self._nudge(client)  # a shell from before a restart: it asks, we learn its dir
 
     def _add_client(self, client: Client) -> None:
         self.clients[client.sid] = client

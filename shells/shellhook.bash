@@ -10,6 +10,7 @@
 [[ $- == *i* ]] || return 0
 [[ -z ${__shellhook_loaded-} ]] || return 0
 __shellhook_loaded=1
+builtin unset SHELLHOOK_SESSION   # a parent's: ours is set when we connect
 
 __shellhook_pwd=''          # $PWD when we last asked
 __shellhook_seen=''         # $VIRTUAL_ENV after we last applied a reply
@@ -22,7 +23,7 @@ __shellhook_wfd=''          # request FIFO (write end)
 __shellhook_rfd=''          # reply FIFO (read end)
 __shellhook_stuck=''        # the daemon did not answer in time
 __shellhook_reply=()
-declare -A __shellhook_said=()   # warnings already printed in this session
+declare -gA __shellhook_said=()  # warnings printed in this session (keys: text, never arithmetic)
 
 # The runtime dir as platformdirs computes it; the daemon corrects us if it differs.
 if [[ -n ${XDG_RUNTIME_DIR//[[:space:]]/} ]]; then
@@ -61,7 +62,6 @@ __shellhook_read_reply() {
   # Read (op, arg) pairs from fd $1 (waiting up to $2 s per read) until our frame's E.
   local fd=$1 op arg mine=''
   __shellhook_reply=()
-declare -A __shellhook_said=()   # warnings already printed in this session
   while IFS= read -r -d '' -t "$2" -u "$fd" op && IFS= read -r -d '' -t "$2" -u "$fd" arg; do
     if [[ $op == R ]]; then
       if [[ $arg == "$__shellhook_seq" ]]; then mine=1; else mine=''; fi
@@ -147,7 +147,7 @@ __shellhook_undo() {
     [[ -z $__shellhook_prefix ]] || PS1=${PS1#"$__shellhook_prefix"}
     ! builtin declare -F deactivate >/dev/null || unset -f deactivate
   else
-    unset SHELLHOOK_VENV SHELLHOOK_PYTHONHOME
+    unset SHELLHOOK_VENV   # SHELLHOOK_PYTHONHOME stays for our next deactivation
     [[ -z $__shellhook_prefix ]] || PS1=${PS1/"$__shellhook_prefix"/}
   fi
   __shellhook_owned=0 __shellhook_project='' __shellhook_prefix=''

@@ -253,8 +253,7 @@ function __shellhook_undo --description 'shellhook: undo an activation'
         set -e SHELLHOOK_PYTHONHOME
         builtin functions -q deactivate; and builtin functions -e deactivate
     else
-        set -e SHELLHOOK_VENV
-        set -e SHELLHOOK_PYTHONHOME
+        set -e SHELLHOOK_VENV   # SHELLHOOK_PYTHONHOME stays for our next deactivation
     end
     __shellhook_prompt_unwrap
     set -g __shellhook_owned 0

@@ -354,8 +354,7 @@ def __shellhook_setup(ns):
                 delenv(name)
             restore_alias()
         else:
-            delenv("SHELLHOOK_VENV")
-            delenv("SHELLHOOK_PYTHONHOME")
+            delenv("SHELLHOOK_VENV")  # SHELLHOOK_PYTHONHOME stays for our next deactivation
             if st.name and getenv("VIRTUAL_ENV_PROMPT") == st.name:
                 delenv("VIRTUAL_ENV_PROMPT")  # ours; vox, for one, sets none of its own
             st.forgotten.add(venv + "/bin")

@@ -9,6 +9,7 @@
 [[ -o interactive ]] || return 0
 (( ${+__shellhook_loaded} )) && return 0
 typeset -g __shellhook_loaded=1
+builtin unset SHELLHOOK_SESSION   # a parent's: ours is set when we connect
 
 typeset -g __shellhook_pwd=''       # $PWD when we last asked
 typeset -g __shellhook_seen=''      # $VIRTUAL_ENV after we last applied a reply
@@ -156,7 +157,7 @@ __shellhook_undo() {
     [[ -z $__shellhook_prefix ]] || PS1=${PS1#$__shellhook_prefix}
     (( ! ${+functions[deactivate]} )) || unfunction deactivate
   else
-    unset SHELLHOOK_VENV SHELLHOOK_PYTHONHOME
+    unset SHELLHOOK_VENV   # SHELLHOOK_PYTHONHOME stays for our next deactivation
     [[ -z $__shellhook_prefix ]] || PS1=${PS1/$__shellhook_prefix/}
   fi
   __shellhook_owned=0 __shellhook_project='' __shellhook_prefix=''

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from shellhook import adapters
 from tests import shelldriver
 
 SHELLS = tuple(shelldriver.DRIVERS)
@@ -91,7 +92,7 @@ class Sandbox:
 
     def hook_file(self, shell: str) -> Path:
         """``shellhook init SHELL`` written to a file, as install.sh does."""
-        path = self.root / f"hook.{shell}"
+        path = self.root / f"hook.{adapters.get(shell).script.rpartition('.')[2]}"
         if not path.exists():
             path.write_text(self.shellhook("init", shell).stdout)
         return path

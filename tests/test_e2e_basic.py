@@ -91,3 +91,14 @@ def test_hostile_directory_names(sandbox, spawn, name):
     assert not list(sandbox.root.rglob("pwned"))
     sh.cd(sandbox.home)
     assert sh.venv() is None
+
+
+@pytest.mark.parametrize("name", ["a[$(touch pwned)]", "x`touch pwned`$((1))%n"])
+def test_hostile_names_in_warnings_are_never_executed(sandbox, spawn, name):
+    proj = sandbox.project(name, trust=False)
+    sh = spawn()
+    out = sh.cd(proj)
+    assert b"shellhook allow" in out
+    sh.cd(sandbox.home)
+    assert b"shellhook allow" not in sh.cd(proj)  # said once
+    assert not list(sandbox.root.rglob("pwned"))

@@ -14,16 +14,15 @@ from shellhook import adapters, daemonctl
 from tests.conftest import require_shell
 
 
-def _daemon_pid(sandbox) -> int:
+def _daemon_pid(sandbox) -> int | None:
+    """The sandbox daemon's pid, or None while none runs (or one is starting)."""
     old = dict(os.environ)
     os.environ.update(sandbox.env)
     try:
-        st = daemonctl.status()
+        return daemonctl.status().pid
     finally:
         os.environ.clear()
         os.environ.update(old)
-    assert st.pid, st
-    return st.pid
 
 
 def _timed_cd(sh, path) -> float:
@@ -38,10 +37,11 @@ def test_killed_daemon_never_hangs_and_is_replaced(sandbox, spawn):
     sh = spawn()
     sh.cd(a)
     pid = _daemon_pid(sandbox)
+    assert pid
     os.kill(pid, signal.SIGKILL)
     assert _timed_cd(sh, b) < 2.0
     assert sh.venv() == str(b / ".venv")
-    assert sh.wait_for(lambda: _daemon_pid(sandbox) != pid)
+    assert sh.wait_for(lambda: _daemon_pid(sandbox) not in (None, pid))
     sh.cd(a)  # through the new daemon, which adopted this shell's FIFOs
     assert sh.venv() == str(a / ".venv")
 
@@ -52,13 +52,14 @@ def test_stopped_daemon_never_hangs_and_is_replaced(sandbox, spawn):
     sh = spawn()
     sh.cd(a)
     pid = _daemon_pid(sandbox)
+    assert pid
     os.kill(pid, signal.SIGSTOP)
     try:
         assert _timed_cd(sh, b) < 2.0
         assert sh.venv() == str(b / ".venv")
         assert _timed_cd(sh, a) < 2.0
         assert sh.venv() == str(a / ".venv")
-        assert sh.wait_for(lambda: _daemon_pid(sandbox) != pid)
+        assert sh.wait_for(lambda: _daemon_pid(sandbox) not in (None, pid))
     finally:
         os.kill(pid, signal.SIGCONT)
     sh.cd(b)
@@ -70,7 +71,7 @@ def test_uninstalled_interpreter_keeps_prompts_silent(sandbox, spawn, shell_name
     sandbox.stop_daemon()
     adapter = adapters.get(shell_name)
     hook = sandbox.hook_file(shell_name).read_text()
-    installed = adapter.assign("__shellhook_python", os.path.realpath(sys.executable))
+    installed = adapter.assign("__shellhook_python", os.path.abspath(sys.executable))
     assert installed in hook
     broken = tmp_path / f"hook-without-python.{shell_name}"
     broken.write_text(hook.replace(installed, adapter.assign("__shellhook_python", "/gone/py")))
