@@ -273,27 +273,37 @@ class Daemon:
             self._reconcile_watches()
 
     def _send(self, client: Client, frame: bytes) -> None:
-        if client.stream:
-            try:
-                os.write(client.rep_fd, frame)
-            except BlockingIOError:
-                log.warning("reply pipe of %s is full; dropping a message", client.sid)
-            except OSError as exc:
-                log.warning("write to %s failed: %s", client.sid, exc)
-            return
-        with contextlib.suppress(OSError):
-            os.unlink(os.path.join(self.rundir, f"{client.sid}.n"))
-        if frame != protocol.NUDGE:
+        """Put the reply in ``<sid>.a``; ring a stream shell's doorbell.
+
+        A regular file is read in one go by the shells (bash reads a pipe a byte at a
+        time); the FIFO only carries one-byte signals.
+        """
+        if not client.stream:
             with contextlib.suppress(OSError):
-                write_atomic(self.rundir / f"{client.sid}.a", frame, durable=False,
-                             staging=self.staging)
+                os.unlink(os.path.join(self.rundir, f"{client.sid}.n"))
+        try:
+            write_atomic(self.rundir / f"{client.sid}.a", frame, durable=False,
+                         staging=self.staging)
+        except OSError as exc:
+            log.warning("cannot write the reply of %s: %s", client.sid, exc)
+            return
+        if client.stream:
+            self._ring(client, protocol.DOORBELL_REPLY)
+
+    def _ring(self, client: Client, signal_byte: bytes) -> None:
+        try:
+            os.write(client.rep_fd, signal_byte)
+        except BlockingIOError:
+            log.warning("signal pipe of %s is full; dropping a signal", client.sid)
+        except OSError as exc:
+            log.warning("write to %s failed: %s", client.sid, exc)
 
     def _nudge(self, client: Client) -> None:
         if client.nudged:
             return
         client.nudged = True
         if client.stream:
-            self._send(client, protocol.NUDGE)
+            self._ring(client, protocol.DOORBELL_NUDGE)
         else:
             with contextlib.suppress(OSError):
                 fd = os.open(self.rundir / f"{client.sid}.n",

@@ -56,7 +56,7 @@ def nudge(session_id: str | None = None) -> None:
         if rep.is_fifo():
             fd = os.open(rep, os.O_WRONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
             try:
-                os.write(fd, protocol.NUDGE)
+                os.write(fd, protocol.DOORBELL_NUDGE)
             finally:
                 os.close(fd)
         elif (rundir / f"{sid}.q").exists():

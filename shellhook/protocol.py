@@ -4,8 +4,10 @@ Every message is a sequence of NUL-terminated fields, so any path (spaces, newli
 quotes, non-UTF-8 bytes) travels as is and nothing is ever parsed by a shell's evaluator.
 
 Request  (shell -> daemon): ``Q seq pwd VIRTUAL_ENV SHELLHOOK_VENV owned off``
-Reply    (daemon -> shell): ``R seq`` then operation pairs ``op arg``, then ``E ''``.
-Nudge    (daemon -> shell): ``N ''``: something changed, ask again at the next prompt.
+Reply    (daemon -> shell): ``R seq`` then operation pairs ``op arg``, then ``E ''``,
+                            in the regular file ``<session>.a``.
+Signals  (daemon -> shell): one byte on the shell's FIFO: ``R`` (reply ready) or ``N``
+                            (something changed: ask again at the next prompt).
 """
 
 from __future__ import annotations
@@ -74,7 +76,9 @@ def encode_reply(seq: str, ops: list[tuple[str, str]]) -> bytes:
     return b"".join(_enc(op) + b"\0" + _enc(arg) + b"\0" for op, arg in parts)
 
 
-NUDGE = b"N\0\0"
+# Stream shells' FIFO carries single bytes only: "your reply is in <id>.a", "ask again".
+DOORBELL_REPLY = b"R"
+DOORBELL_NUDGE = b"N"
 
 
 class RequestReader:

@@ -2,8 +2,10 @@
 #
 # Each prompt compares $PWD and $VIRTUAL_ENV with what it saw last and checks, with one
 # select() (`read -t 0`), whether the daemon nudged it; only then does it ask the daemon
-# through this shell's FIFO pair. Replies are NUL-separated (op, arg) pairs applied by
-# the code below: nothing received is ever evaluated. Protocol: docs/protocol.md.
+# through this shell's FIFO pair. The daemon answers in a regular file (bash reads a
+# pipe one byte per system call) and rings a one-byte doorbell on the FIFO. Replies are
+# NUL-separated (op, arg) pairs applied by the code below: nothing received is ever
+# evaluated. Protocol: docs/protocol.md.
 # shellcheck shell=bash disable=SC2154  # __shellhook_python is set by the init header
 
 # Non-interactive shells are left alone; loading twice is harmless.
@@ -19,6 +21,7 @@ __shellhook_owned=0         # 1 when this shell made or adopted $SHELLHOOK_VENV
 __shellhook_off=''          # project where the user ran deactivate
 __shellhook_project=''      # project of our activation
 __shellhook_prefix=''       # what we put in front of PS1
+__shellhook_id=''           # session id: names our files in the runtime dir
 __shellhook_wfd=''          # request FIFO (write end)
 __shellhook_rfd=''          # reply FIFO (read end)
 __shellhook_stuck=''        # the daemon did not answer in time
@@ -49,13 +52,14 @@ __shellhook_connect() {
   id=$$-$RANDOM$RANDOM
   command mkfifo -m 600 -- "$rt/$id.req" "$rt/$id.rep" 2>/dev/null || return 1
   exec {__shellhook_wfd}<>"$rt/$id.req" {__shellhook_rfd}<>"$rt/$id.rep" || return 1
+  __shellhook_id=$id
   export SHELLHOOK_SESSION=$id
 }
 
 __shellhook_disconnect() {
   # The daemon lives in runtime dir $1, not where we looked: reconnect there next time.
   [[ -z $__shellhook_wfd ]] || exec {__shellhook_wfd}>&- {__shellhook_rfd}<&-
-  __shellhook_wfd='' __shellhook_rfd='' __shellhook_rt=$1
+  __shellhook_wfd='' __shellhook_rfd='' __shellhook_id='' __shellhook_rt=$1
 }
 
 __shellhook_read_reply() {
@@ -85,7 +89,14 @@ __shellhook_ask_daemon() {
   { IFS= read -r pid < "$__shellhook_rt/daemon.pid"; } 2>/dev/null
   [[ -n $pid ]] && builtin kill -0 "$pid" 2>/dev/null || return 1
   __shellhook_send || return 1
-  __shellhook_read_reply "$__shellhook_rfd" 0.15 && return 0
+  # Wait for the doorbell: at most 4 x 50 ms. A nudge, or the bell of an older reply
+  # (the file then holds another seq), does not end the wait.
+  local bell
+  for _ in 1 2 3 4; do
+    IFS= builtin read -r -N 1 -t 0.05 -u "$__shellhook_rfd" bell || continue
+    [[ $bell == R ]] || continue
+    __shellhook_read_reply 0 1 <"$__shellhook_rt/$__shellhook_id.a" 2>/dev/null && return 0
+  done
   __shellhook_stuck=1
   return 1
 }
@@ -196,7 +207,7 @@ __shellhook_command() {
   [[ -x $__shellhook_python ]] || { builtin printf 'shellhook: not installed\n' >&2; return 127; }
   local ops rc
   ((++__shellhook_seq))
-  ops=$__shellhook_rt/${SHELLHOOK_SESSION:-$$}.ops
+  ops=$__shellhook_rt/${__shellhook_id:-$$}.ops
   SHELLHOOK_OPS_FILE=$ops SHELLHOOK_OPS_SEQ=$__shellhook_seq SHELLHOOK_OWNED=$__shellhook_owned \
     "$__shellhook_python" -I -m shellhook "$@"
   rc=$?

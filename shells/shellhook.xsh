@@ -107,8 +107,7 @@ def __shellhook_setup(ns):
         sid="",  # session id, once our FIFO pair exists
         rfd=-1,  # reply FIFO (read end)
         wfd=-1,  # request FIFO (write end)
-        buf=b"",  # bytes read from the reply FIFO, not yet consumed
-        pending=False,  # bytes came after our last reply: ask again at the next prompt
+        pending=False,  # ask again at the next prompt (the daemon does not know us yet)
         stuck=False,  # the daemon did not answer in time
         busy=False,  # applying a reply (a `C` op fires on_chdir: not a new question)
         said=set(),  # warnings already printed in this session
@@ -131,7 +130,7 @@ def __shellhook_setup(ns):
                     os.unlink(path)
             if getenv("SHELLHOOK_SESSION") == st.sid:
                 delenv("SHELLHOOK_SESSION")
-        st.sid, st.rfd, st.wfd, st.buf, st.pending = "", -1, -1, b"", False
+        st.sid, st.rfd, st.wfd, st.pending = "", -1, -1, False
 
     def connect():
         # Create and open this shell's FIFO pair in the private runtime dir, once.
@@ -177,23 +176,28 @@ def __shellhook_setup(ns):
             ops.append((op.decode("latin-1"), os.fsdecode(arg)))
 
     def read_reply(fd, timeout, seq):
-        # Wait up to `timeout` s in all for our frame on the reply FIFO.
+        # Wait up to `timeout` s in all for the doorbell, then read our frame from the
+        # reply file. A nudge, or the bell of an older reply, does not end the wait.
         deadline = time.monotonic() + timeout
         while True:
-            ops, st.buf = parse_frame(st.buf, seq)
-            if ops is not None:
-                st.pending = bool(st.buf)
-                return ops
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([fd], [], [], left)[0]:
                 return None
             try:
-                chunk = os.read(fd, 65536)
+                bells = os.read(fd, 65536)
             except BlockingIOError:
                 continue
             except OSError:
                 return None
-            st.buf += chunk
+            if b"R" not in bells:
+                continue
+            try:
+                with open(f"{st.rt}/{st.sid}.a", "rb") as f:
+                    ops = parse_frame(f.read(), seq)[0]
+            except OSError:
+                ops = None
+            if ops is not None:
+                return ops
 
     def daemon_alive():
         try:
@@ -456,11 +460,9 @@ def __shellhook_setup(ns):
         if st.rfd < 0:
             return False
         try:
-            chunk = os.read(st.rfd, 65536)
+            return bool(os.read(st.rfd, 65536))  # a nudge (or a late doorbell)
         except OSError:  # BlockingIOError: nothing there
             return False
-        st.buf += chunk
-        return True
 
     def check():
         try:

@@ -2,8 +2,10 @@
 #
 # Each prompt compares $PWD and $VIRTUAL_ENV with what it saw last and checks, with
 # `zselect -t 0`, whether the daemon nudged it; only then does it ask the daemon through
-# this shell's FIFO pair. Replies are NUL-separated (op, arg) pairs applied by the code
-# below: nothing received is ever evaluated. Protocol: docs/protocol.md.
+# this shell's FIFO pair. The daemon answers in a regular file and rings a one-byte
+# doorbell on the FIFO. Replies are NUL-separated (op, arg) pairs, read with one
+# `sysread` and applied by the code below: nothing received is ever evaluated.
+# Protocol: docs/protocol.md.
 
 # Non-interactive shells are left alone; loading twice is harmless.
 [[ -o interactive ]] || return 0
@@ -18,12 +20,14 @@ typeset -g __shellhook_owned=0      # 1 when this shell made or adopted $SHELLHO
 typeset -g __shellhook_off=''       # project where the user ran deactivate
 typeset -g __shellhook_project=''   # project of our activation
 typeset -g __shellhook_prefix=''    # what we put in front of PS1
+typeset -g __shellhook_id=''        # session id: names our files in the runtime dir
 typeset -g __shellhook_wfd=''       # request FIFO (write end)
 typeset -g __shellhook_rfd=''       # reply FIFO (read end)
 typeset -g __shellhook_stuck=''     # the daemon did not answer in time
 typeset -ga __shellhook_reply=()
 typeset -gA __shellhook_said=()     # warnings already printed in this session
 zmodload -F zsh/zselect b:zselect 2>/dev/null
+zmodload -F zsh/system b:sysread 2>/dev/null
 
 # The runtime dir as platformdirs computes it; the daemon corrects us if it differs.
 if [[ -n ${XDG_RUNTIME_DIR//[[:space:]]/} ]]; then
@@ -51,6 +55,7 @@ __shellhook_connect() {
   id=$$-$RANDOM$RANDOM
   command mkfifo -m 600 -- "$rt/$id.req" "$rt/$id.rep" 2>/dev/null || return 1
   exec {__shellhook_wfd}<>"$rt/$id.req" {__shellhook_rfd}<>"$rt/$id.rep" || return 1
+  __shellhook_id=$id
   export SHELLHOOK_SESSION=$id
 }
 
@@ -58,22 +63,28 @@ __shellhook_disconnect() {
   # The daemon lives in runtime dir $1, not where we looked: reconnect there next time.
   emulate -L zsh
   [[ -z $__shellhook_wfd ]] || exec {__shellhook_wfd}>&- {__shellhook_rfd}<&-
-  __shellhook_wfd='' __shellhook_rfd='' __shellhook_rt=$1
+  __shellhook_wfd='' __shellhook_rfd='' __shellhook_id='' __shellhook_rt=$1
 }
 
 __shellhook_read_reply() {
-  # Read (op, arg) pairs from fd $1 (waiting up to $2 s per read) until our frame's E.
+  # Read fd $1 in chunks (waiting up to $2 s each) until it holds our frame: zsh keeps
+  # NUL bytes in a variable, so one sysread and a split on NUL replace a read per field.
   emulate -L zsh
-  local fd=$1 op arg mine=''
-  __shellhook_reply=()
-  while IFS= builtin read -r -d '' -t $2 -u $fd op && IFS= builtin read -r -d '' -t $2 -u $fd arg
-  do
-    if [[ $op == R ]]; then
-      if [[ $arg == $__shellhook_seq ]]; then mine=1; else mine=''; fi
-    elif [[ -n $mine ]]; then
-      [[ $op == E ]] && return 0
-      __shellhook_reply+=("$op" "$arg")
-    fi
+  local buf='' chunk mine
+  local -a fields
+  integer i
+  while sysread -s 65536 -t $2 -i $1 chunk; do
+    buf+=$chunk
+    fields=("${(@0)buf}")
+    __shellhook_reply=() mine=''
+    for (( i = 1; i < $#fields; i += 2 )); do
+      if [[ $fields[i] == R ]]; then
+        if [[ $fields[i+1] == $__shellhook_seq ]]; then mine=1; else mine=''; fi
+      elif [[ -n $mine ]]; then
+        [[ $fields[i] == E ]] && return 0
+        __shellhook_reply+=("$fields[i]" "$fields[i+1]")
+      fi
+    done
   done
   return 1
 }
@@ -92,7 +103,14 @@ __shellhook_ask_daemon() {
   { IFS= builtin read -r pid < $__shellhook_rt/daemon.pid } 2>/dev/null
   [[ -n $pid ]] && builtin kill -0 $pid 2>/dev/null || return 1
   __shellhook_send || return 1
-  __shellhook_read_reply $__shellhook_rfd 0.15 && return 0
+  # Wait for the doorbell: at most 4 x 50 ms. A nudge, or the bell of an older reply
+  # (the file then holds another seq), does not end the wait.
+  local bell
+  repeat 4; do
+    builtin read -r -k 1 -t 0.05 -u $__shellhook_rfd bell || continue
+    [[ $bell == R ]] || continue
+    __shellhook_read_reply 0 1 <$__shellhook_rt/$__shellhook_id.a 2>/dev/null && return 0
+  done
   __shellhook_stuck=1
   return 1
 }
@@ -209,7 +227,7 @@ __shellhook_command() {
   [[ -x $__shellhook_python ]] || { builtin printf 'shellhook: not installed\n' >&2; return 127 }
   local ops rc
   (( ++__shellhook_seq ))
-  ops=$__shellhook_rt/${SHELLHOOK_SESSION:-$$}.ops
+  ops=$__shellhook_rt/${__shellhook_id:-$$}.ops
   SHELLHOOK_OPS_FILE=$ops SHELLHOOK_OPS_SEQ=$__shellhook_seq SHELLHOOK_OWNED=$__shellhook_owned \
     "$__shellhook_python" -I -m shellhook "$@"
   rc=$?

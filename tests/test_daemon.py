@@ -25,6 +25,7 @@ class FakeShell:
     """A stream-transport client speaking the protocol like a hook script does."""
 
     def __init__(self, rundir, pid=None):
+        self.rundir = rundir
         self.sid = f"{pid or os.getpid()}-t{time.monotonic_ns()}"
         for ext in ("req", "rep"):
             os.mkfifo(rundir / f"{self.sid}.{ext}", 0o600)
@@ -33,22 +34,27 @@ class FakeShell:
         self.seq = 0
         self.buf = b""
 
-    def read_until(self, marker: bytes, timeout: float = 5.0) -> bytes:
+    def wait_signal(self, signal_byte: bytes, timeout: float = 5.0) -> None:
+        """Consume FIFO bytes until ``signal_byte`` arrives."""
         deadline = time.monotonic() + timeout
-        while marker not in self.buf:
+        while signal_byte not in self.buf:
             left = deadline - time.monotonic()
-            assert left > 0, f"no {marker!r} within {timeout}s; got {self.buf!r}"
+            assert left > 0, f"no {signal_byte!r} within {timeout}s; got {self.buf!r}"
             if select.select([self.r], [], [], left)[0]:
                 self.buf += os.read(self.r, 65536)
-        head, _, self.buf = self.buf.partition(marker)
-        return head + marker
+        self.buf = self.buf.partition(signal_byte)[2]
 
     def ask(self, pwd, venv="", marker="", owned=False, off=""):
         self.seq += 1
         req = protocol.Request(str(self.seq), str(pwd), venv, marker, owned, off)
         os.write(self.w, protocol.encode_request(req))
-        frame = self.read_until(b"E\0\0")
-        ops = protocol.parse_reply(frame[frame.index(f"R\0{self.seq}\0".encode()):])
+        head = f"R\0{self.seq}\0".encode()
+        while True:
+            self.wait_signal(protocol.DOORBELL_REPLY)
+            frame = (self.rundir / f"{self.sid}.a").read_bytes()
+            if frame.startswith(head):
+                break
+        ops = protocol.parse_reply(frame)
         return [op for op in ops if op[0] not in ("R", "E", "Y")]
 
 
@@ -73,13 +79,13 @@ def test_answers_and_nudges_on_venv_creation_and_deletion(env):
     assert shell.ask(proj) == []
     env.make_venv(proj / ".venv")
     env.shellhook("allow", str(proj))
-    shell.read_until(protocol.NUDGE)
+    shell.wait_signal(protocol.DOORBELL_NUDGE)
     ops = shell.ask(proj)
     assert ("A", str(proj / ".venv")) in ops
     venv = str(proj / ".venv")
     assert shell.ask(proj, venv=venv, marker=venv, owned=True) == []
     shutil.rmtree(proj / ".venv")
-    shell.read_until(protocol.NUDGE)
+    shell.wait_signal(protocol.DOORBELL_NUDGE)
     assert ("D", "") in shell.ask(proj, venv=venv, marker=venv, owned=True)
 
 

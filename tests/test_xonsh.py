@@ -381,8 +381,7 @@ def test_plain_source_works_too(sandbox, xonsh):
     """`source FILE` (slow: xonsh's own parser) runs the same hook in the session's
     namespace; the rc line and the xontrib then find it there and do nothing."""
     proj = sandbox.project("proj")
-    hook = sandbox.root / "hook.xsh"
-    shutil.copy(sandbox.hook_file("xonsh"), hook)
+    hook = sandbox.hook_file("xonsh")  # named *.xsh, as `source` wants
     sh = xonsh(load=f"source {adapters.get('xonsh').quote(str(hook))}")
     assert py(sh, "callable(__shellhook_command)") == "True"
     sh.run(adapters.get("xonsh").source_line(hook))
