@@ -1,0 +1,204 @@
+"""``mkvenv``: create a project's venv (or a named one linked to the project), trust it,
+activate it.
+
+The new venv is activated as the project's venv (op ``A``, as if auto-activated), not as
+a manual one: it is exactly what the resolver finds for this directory and it is
+trusted, so this is what the daemon would do at the next prompt anyway; leaving the
+project deactivates it, coming back activates it. A named venv made outside any project
+(``mkvenv NAME`` in ``~``) is linked to no directory and is activated like ``workon``.
+See docs/venv-commands.md for the interpreter, tool and pip choices.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+
+from shellhook import interpreters, protocol, shellops, venvinfo, venvmake, venvnames
+from shellhook.display import for_terminal, path_for_terminal, prompt_label
+from shellhook.policy import Context, judge, within
+from shellhook.resolver import (
+    RULE_DOT_VENV,
+    Resolution,
+    Resolver,
+    is_venv_dir,
+    parse_pointer,
+    read_small_file,
+)
+from shellhook.trust import TrustStore, TrustStoreError
+from shellhook.venvcommon import (
+    VenvCommandError,
+    no_shell_note,
+    one_line_errors,
+    say,
+    workon_home,
+)
+
+
+def _check_pointer_slot(root: str, name: str, force: bool) -> None:
+    """May ``root/.venv`` become a pointer to ``name``? Raise VenvCommandError if not."""
+    pointer = os.path.join(root, ".venv")
+    if not os.path.lexists(pointer):
+        return
+    if os.path.isdir(pointer) and not os.path.islink(pointer):
+        raise VenvCommandError(
+            f"{path_for_terminal(pointer)} is a directory; not linking "
+            f"{path_for_terminal(root)} to '{name}' (remove it with: rmvenv, "
+            "or run mkvenv without NAME)")
+    try:
+        current = parse_pointer(read_small_file(pointer))
+    except (OSError, ValueError):
+        current = None
+    if current != name and not force:
+        shown = f"'{for_terminal(current)}'" if current else "something else"
+        raise VenvCommandError(f"{path_for_terminal(pointer)} already points to {shown} "
+                               "(use --force to relink)")
+
+
+def _choose_interpreter(wanted: interpreters.Request | None, cwd: str, root: str | None,
+                        uv: str | None):
+    """The interpreter for this mkvenv (``-p``, else what the project asks for, else the
+    default), the request it answers, and the requires-python to check it against."""
+    project = interpreters.project_python(cwd, root or cwd)
+    for warning in project.warnings:
+        say(f"shellhook: warning: {warning}")
+    request = wanted or project.request or interpreters.DEFAULT
+    finder = interpreters.Finder.from_environment(uv=uv)
+    return finder.find(request), request, project.requires
+
+
+def _check_version(venv: str, request: interpreters.Request,
+                   requires: interpreters.Request | None) -> None:
+    """Warn when the venv's Python does not match what was asked for."""
+    try:
+        version = interpreters.parse_version(venvinfo.python_version(venvinfo.read_cfg(venv)))
+    except (OSError, interpreters.SpecifierError):
+        return
+    shown = ".".join(map(str, version))
+    for req in (request, requires):
+        if req is None or req.kind not in ("version", "spec"):
+            continue
+        ok = (version[: len(req.prefix)] == req.prefix if req.kind == "version"
+              else interpreters.satisfies(req.clauses, version))
+        if not ok:
+            say(f"shellhook: warning: the venv has Python {shown}, "
+                f"not {for_terminal(req.describe())}")
+
+
+def _activation_ops(cwd: str, target: str, named: bool) -> tuple[shellops.Ops, str]:
+    """What the shell does with the new venv: ``A`` if it is this directory's venv."""
+    real = os.path.realpath(target)
+    ctx = Context(Resolver(), TrustStore())
+    res = ctx.resolver.resolve(cwd)
+    ops = shellops.leave_current()
+    if res.found and res.venv == real:
+        found = judge(res, ctx)
+        if found.usable:
+            assert res.project is not None
+            ops += [(protocol.OP_SUPPRESS, ""), (protocol.OP_PROJECT, res.project),
+                    (protocol.OP_LABEL, prompt_label(found.name)),
+                    (protocol.OP_NAME, found.name), (protocol.OP_ACTIVATE, real)]
+            return ops, found.name
+        if found.warning:
+            ops.append((protocol.OP_WARN, found.warning))
+    rule = None if named else RULE_DOT_VENV
+    project = None if named else os.path.dirname(real)
+    name = venvinfo.prompt_name(Resolution(venv=real, project=project, rule=rule),
+                                venvinfo.read_cfg(real))
+    ops += [(protocol.OP_PROJECT, project or ""), (protocol.OP_LABEL, prompt_label(name)),
+            (protocol.OP_NAME, name), (shellops.OP_MANUAL, real)]
+    return ops, name
+
+
+def _target(cwd: str, root: str | None, name: str | None, force: bool) -> str:
+    """Where the venv goes: ``root/.venv``, or ``$WORKON_HOME/NAME`` (checked: nothing
+    there that ``--force`` may not replace, nothing that blocks the project's pointer)."""
+    store = os.path.realpath(workon_home())
+    if root is not None and (is_venv_dir(root) or within(os.path.realpath(root), store)):
+        raise VenvCommandError(f"{path_for_terminal(root)} is a venv or inside $WORKON_HOME, "
+                               "not a project")
+    if name is None:
+        if root is None:
+            raise VenvCommandError(
+                f"{path_for_terminal(cwd)} is not a project (home and / never are): cd into "
+                "a project, or give a NAME to make one in $WORKON_HOME")
+        target = os.path.join(root, ".venv")
+    else:
+        target = os.path.join(workon_home(), name)
+        if root is not None:
+            _check_pointer_slot(root, name, force)
+    if ":" in target:
+        raise VenvCommandError(f"{path_for_terminal(target)} has a ':' in its path, so its "
+                               "bin cannot go on PATH (':' separates PATH entries)")
+    if os.path.lexists(target):
+        if not force:
+            hint = f"workon {name} to use it, " if name else ""
+            raise VenvCommandError(f"{path_for_terminal(target)} already exists "
+                                   f"({hint}--force to recreate it)")
+        if not venvmake.replaceable(target):
+            raise VenvCommandError(f"{path_for_terminal(target)} is not a venv; "
+                                   "not replacing it (remove it yourself)")
+    return target
+
+
+@one_line_errors
+def cmd_mkvenv(args: argparse.Namespace) -> int:
+    """Create the project's .venv (or $WORKON_HOME/NAME linked to the project), activate it."""
+    name = venvnames.check_name(args.name) if args.name is not None else None
+    wanted = interpreters.parse_request(args.python, "-p") if args.python else None
+    cwd = venvmake.logical_cwd()
+    root = venvmake.find_project_root(cwd, os.path.expanduser("~"))
+    requirements = []
+    for req in args.requirements:
+        path = os.path.abspath(os.path.expanduser(req))
+        if not os.path.isfile(path):
+            raise VenvCommandError(f"no such requirements file: {path_for_terminal(path)}")
+        requirements.append(path)
+    if args.install and root is None:
+        raise VenvCommandError("--install needs a project: cd into it first")
+    target = _target(cwd, root, name, args.force)
+    uv = None if args.no_uv else shutil.which("uv")
+    interpreter, request, requires = _choose_interpreter(wanted, cwd, root, uv)
+    with_pip = (uv is None) if args.with_pip is None else args.with_pip
+    if (requirements or args.install) and uv is None and not with_pip:
+        raise VenvCommandError("-r and --install need pip: drop --without-pip")
+    tool = "uv" if uv else "python -m venv"
+    say(f"shellhook: creating {path_for_terminal(target)} from {interpreter.describe()} "
+        f"with {tool}{'' if with_pip else ', without pip'}")
+    plan = venvmake.Plan(target=target, interpreter=interpreter, uv=uv, with_pip=with_pip,
+                         requirements=tuple(requirements),
+                         install_project=root if args.install else None,
+                         project_link=root if name and root else None,
+                         replace=args.force, workdir=root or cwd,
+                         in_process=uv is None and venvmake.same_interpreter(interpreter.path))
+    pointer: list[bytes] = []
+    relink = root is not None and os.path.lexists(os.path.join(root, ".venv"))
+
+    def link_project() -> None:
+        if name and root:  # no-clobber unless checked above: a racing mkvenv loses
+            pointer.append(venvmake.write_pointer(root, name, replace=relink))
+
+    try:
+        venvmake.build(plan, after_commit=link_project)
+    except KeyboardInterrupt:
+        say("shellhook: interrupted; nothing was created")
+        return 130
+    _check_version(target, request, requires)
+    if root is not None:
+        try:
+            TrustStore().allow(root, target, pointer[0] if pointer else None)
+        except TrustStoreError as exc:
+            say(f"shellhook: warning: {for_terminal(str(exc))}")
+    ops, label = _activation_ops(cwd, target, named=name is not None)
+    done = f"shellhook: created {path_for_terminal(target)}"
+    if pointer:
+        done += f", linked from {path_for_terminal(os.path.join(root or '', '.venv'))}"
+    shell = shellops.link()
+    if shell is None:
+        say(done)
+        no_shell_note(f"activate it with: . {path_for_terminal(target)}/bin/activate")
+        return 0
+    ops.append((protocol.OP_INFO, f"{done}; activated {path_for_terminal(label)}"))
+    shellops.send(shell, ops)
+    return 0

@@ -1,0 +1,453 @@
+"""Making and removing venvs on disk, all or nothing.
+
+A venv is built in a hidden temporary directory next to its final place
+(``.shellhook-mkvenv-<pid>-XXXX/<name>``, same file system), then moved there with one
+``rename``: nobody, not even the daemon watching the project, ever sees a half-made
+venv, and a failure, Ctrl-C, SIGTERM or SIGHUP removes the temporary directory.
+``--force`` moves the old venv aside only once the new one is complete, and puts it
+back if the swap fails. Temporary directories left by a SIGKILLed run are swept the
+next time (their pid is dead).
+
+Tools write the absolute build path into a few text files (``bin/activate*``, script
+shebangs, ``pyvenv.cfg``); ``relocate`` rewrites them to the final path before the move.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from shellhook.atomic import write_atomic
+from shellhook.display import path_for_terminal
+from shellhook.resolver import MAX_POINTER_BYTES, is_venv_dir
+
+if TYPE_CHECKING:
+    from shellhook.interpreters import Interpreter
+
+TEMP_PREFIX = ".shellhook-"
+_TEMP_NAME = re.compile(r"^\.shellhook-(?:mkvenv|rm)-(\d+)-")
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", ".git")
+MAX_RELOCATE_BYTES = 4 << 20
+Runner = Callable[[list[str], str, dict[str, str]], int]
+
+
+class VenvExists(Exception):
+    """The target exists and ``--force`` was not given (or it is not ours to replace)."""
+
+
+class BuildFailed(Exception):
+    """A tool (uv, venv, pip) failed; its own output has already reached the user."""
+
+
+# -- where ------------------------------------------------------------------------------
+
+def logical_cwd() -> str:
+    """The shell's logical working directory (``$PWD`` when it is really here)."""
+    pwd = os.environ.get("PWD", "")
+    with contextlib.suppress(OSError):
+        if pwd and os.path.isabs(pwd) and os.path.samefile(pwd, "."):
+            return os.path.normpath(pwd)
+    return os.getcwd()
+
+
+def has_project_marker(directory: str) -> bool:
+    """True when ``directory`` holds pyproject.toml, setup.py, requirements*.txt or .git."""
+    if any(os.path.lexists(os.path.join(directory, m)) for m in PROJECT_MARKERS):
+        return True
+    try:
+        with os.scandir(directory) as it:
+            return any(e.name.startswith("requirements") and e.name.endswith(".txt")
+                       for e in it)
+    except OSError:
+        return False
+
+
+def find_project_root(start: str, home: str) -> str | None:
+    """The project ``start`` is in: the nearest directory with a project marker, or
+    ``start`` itself when none has one. Home and ``/`` are never projects (a ``~/.venv``
+    would be activated everywhere below it): None when ``start`` is one of them.
+    """
+    home = os.path.normpath(home)
+    directory = os.path.normpath(start)
+    while directory not in (home, "/"):
+        if has_project_marker(directory):
+            return directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    start = os.path.normpath(start)
+    return None if start in (home, "/") else start
+
+
+# -- what -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything needed to build one venv."""
+
+    target: str
+    interpreter: Interpreter
+    uv: str | None = None  # build with uv when set, else ``python -m venv``
+    with_pip: bool = True
+    requirements: tuple[str, ...] = ()  # absolute paths
+    install_project: str | None = None  # directory to ``pip install -e``
+    project_link: str | None = None  # write ``.project`` naming this directory
+    replace: bool = False
+    workdir: str = field(default_factory=os.getcwd)
+    in_process: bool = False  # create with this process's venv module (same interpreter)
+
+
+def build_commands(plan: Plan, build: str) -> list[list[str]]:
+    """The commands that build ``plan`` at ``build`` (no shell; ``--`` before paths)."""
+    python = os.path.join(build, "bin", "python")
+    installs: list[str] = []
+    for req in plan.requirements:
+        installs += ["-r", req]
+    if plan.install_project:
+        installs += ["-e", plan.install_project]
+    if plan.uv:
+        create = [plan.uv, "venv", "--quiet", "--python", plan.interpreter.path]
+        create += ["--seed"] if plan.with_pip else []
+        commands = [create + ["--", build]]
+        if installs:
+            commands.append([plan.uv, "pip", "install", "--python", python, *installs])
+        return commands
+    create = [plan.interpreter.path, "-m", "venv"]
+    create += [] if plan.with_pip else ["--without-pip"]
+    commands = [create + ["--", build]]
+    if installs:
+        commands.append([python, "-m", "pip", "install", *installs])
+    return commands
+
+
+def same_interpreter(path: str) -> bool:
+    """True when ``path`` is the interpreter running shellhook (its base, if we are in a
+    venv): then the venv module here builds exactly what ``path -m venv`` would, without
+    starting another Python (~50 ms)."""
+    base = getattr(sys, "_base_executable", "") or sys.executable
+    try:
+        return bool(base) and os.path.realpath(path) == os.path.realpath(base)
+    except OSError:
+        return False
+
+
+def create_in_process(build: str, with_pip: bool) -> None:
+    """What ``python -m venv [--without-pip] BUILD`` does, in this process."""
+    import inspect
+    import venv
+
+    options: dict[str, object] = {"symlinks": os.name != "nt", "with_pip": with_pip}
+    if "scm_ignore_files" in inspect.signature(venv.EnvBuilder).parameters:
+        options["scm_ignore_files"] = {"git"}  # the command line's default (3.13+)
+    try:
+        venv.EnvBuilder(**options).create(build)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise BuildFailed(f"venv failed ({exc}); nothing was created") from None
+
+
+def tool_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for uv/venv/pip: no active venv, no pip version nagging."""
+    out = dict(os.environ if env is None else env)
+    out.pop("VIRTUAL_ENV", None)
+    out.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+    return out
+
+
+def run_tool(command: list[str], cwd: str, env: dict[str, str]) -> int:
+    """Run a tool in the foreground: its progress goes straight to the terminal."""
+    try:
+        return subprocess.run(command, cwd=cwd, env=env, check=False).returncode
+    except FileNotFoundError:
+        return 127
+
+
+# -- signals ----------------------------------------------------------------------------
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP act like Ctrl-C (so clean-up runs) inside the block."""
+    saved = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(ValueError, OSError):  # not the main thread
+            saved[sig] = signal.signal(sig, _interrupt)
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Ignore Ctrl-C, SIGTERM and SIGHUP inside the block (clean-up must finish)."""
+    saved = {}
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(ValueError, OSError):
+            saved[sig] = signal.signal(sig, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+# -- building ---------------------------------------------------------------------------
+
+def _rewrite(path: str, old: bytes, new: bytes) -> None:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return
+    if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_RELOCATE_BYTES:
+        return
+    with open(path, "rb") as fh:
+        data = fh.read()
+    if old not in data or b"\0" in data[:8192]:  # binaries keep their bytes
+        return
+    # No fsync: the venv is not in place yet, and nothing else of it is synced either.
+    write_atomic(Path(path), data.replace(old, new), stat.S_IMODE(st.st_mode), durable=False)
+
+
+def relocate(build: str, target: str) -> None:
+    """Rewrite ``build`` to ``target`` in pyvenv.cfg and the text files of ``bin/``."""
+    old, new = os.fsencode(build), os.fsencode(target)
+    _rewrite(os.path.join(build, "pyvenv.cfg"), old, new)
+    try:
+        with os.scandir(os.path.join(build, "bin")) as it:
+            paths = [e.path for e in it if e.is_file(follow_symlinks=False)]
+    except OSError:
+        paths = []
+    for path in paths:
+        _rewrite(path, old, new)
+
+
+def replaceable(path: str) -> bool:
+    """What ``--force`` may replace: a venv, a pointer file, a symlink or an empty dir."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return True
+    if stat.S_ISLNK(st.st_mode):
+        return True
+    if stat.S_ISREG(st.st_mode):
+        return st.st_size <= MAX_POINTER_BYTES
+    if stat.S_ISDIR(st.st_mode):
+        return is_venv_dir(path) or not os.listdir(path)
+    return False
+
+
+def pid_alive(pid: int) -> bool:
+    """True when process ``pid`` exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale(parent: str) -> None:
+    """Remove our temporary directories in ``parent`` whose process is gone (SIGKILL)."""
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return
+    for entry in entries:
+        m = _TEMP_NAME.match(entry.name)
+        if not m or pid_alive(int(m.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            st = entry.stat(follow_symlinks=False)
+            if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid():
+                shutil.rmtree(entry.path, ignore_errors=True)
+
+
+class VenvBuild:
+    """A venv being built next to ``target``; ``commit`` moves it into place.
+
+    Leaving the ``with`` block by an exception (including KeyboardInterrupt) undoes a
+    commit and removes everything built; leaving it normally deletes the old venv that
+    ``replace`` moved aside.
+    """
+
+    def __init__(self, target: str, replace: bool = False) -> None:
+        self.target = target
+        self.replace = replace
+        self.tmp = ""
+        self.path = ""
+        self._aside: str | None = None
+        self._committed = False
+        self._signals: contextlib.ExitStack | None = None
+
+    def __enter__(self) -> VenvBuild:
+        parent = os.path.dirname(self.target)
+        os.makedirs(parent, exist_ok=True)
+        sweep_stale(parent)
+        if os.path.lexists(self.target) and not self.replace:
+            raise VenvExists(f"{path_for_terminal(self.target)} already exists "
+                             "(use --force to recreate it)")
+        self._signals = contextlib.ExitStack()
+        self._signals.enter_context(signals_interrupt())
+        try:
+            self.tmp = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}mkvenv-{os.getpid()}-",
+                                        dir=parent)
+        except BaseException:
+            self._signals.close()
+            raise
+        self.path = os.path.join(self.tmp, os.path.basename(self.target))
+        return self
+
+    def commit(self) -> None:
+        """Relocate the build to ``target`` and move it there (swapping out the old one)."""
+        relocate(self.path, self.target)
+        if os.path.lexists(self.target):
+            if not self.replace:
+                raise VenvExists(f"{path_for_terminal(self.target)} already exists")
+            if not replaceable(self.target):
+                raise VenvExists(f"{path_for_terminal(self.target)} is not a venv; "
+                                 "not replacing it (remove it yourself)")
+            self._aside = os.path.join(self.tmp, TEMP_PREFIX + "old")
+            os.rename(self.target, self._aside)
+        try:
+            os.rename(self.path, self.target)
+        except OSError as exc:
+            if self._aside is not None:
+                os.rename(self._aside, self.target)
+                self._aside = None
+            if exc.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR):
+                raise VenvExists(f"{path_for_terminal(self.target)} already exists "
+                                 "(made by another mkvenv meanwhile?)") from None
+            raise
+        self._committed = True
+
+    def _rollback(self) -> None:
+        if self._committed:
+            os.rename(self.target, os.path.join(self.tmp, TEMP_PREFIX + "new"))
+            self._committed = False
+        if self._aside is not None:
+            os.rename(self._aside, self.target)
+            self._aside = None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        keep_tmp = False
+        with signals_deferred():
+            if exc_type is not None:
+                try:
+                    self._rollback()
+                except OSError:
+                    keep_tmp = True  # the old venv is still in there: never delete it
+            if not keep_tmp:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+        if self._signals is not None:
+            self._signals.close()
+        if keep_tmp:
+            raise OSError(f"could not restore {path_for_terminal(self.target)}; "
+                          f"the old venv is in {path_for_terminal(self.tmp)}")
+        return False
+
+
+def build(plan: Plan, run: Runner = run_tool, env: dict[str, str] | None = None,
+          after_commit: Callable[[], None] | None = None) -> None:
+    """Build ``plan`` all or nothing. ``after_commit`` (e.g. writing the project's
+    pointer) runs with the venv in place; if it fails the venv is removed again.
+    """
+    tool_env = tool_environment(env)
+    old_umask = os.umask(0o022)
+    os.umask(old_umask | 0o022)  # shellhook refuses group/other-writable venvs
+    try:
+        with VenvBuild(plan.target, plan.replace) as b:
+            commands = build_commands(plan, b.path)
+            if plan.in_process and not plan.uv:
+                create_in_process(b.path, plan.with_pip)
+                commands = commands[1:]
+            for command in commands:
+                rc = run(command, plan.workdir, tool_env)
+                if rc != 0:
+                    tool = os.path.basename(command[0])
+                    what = " ".join(command[1:3])
+                    raise BuildFailed(f"{tool} {what} failed (exit status {rc}); "
+                                      "nothing was created")
+            if not is_venv_dir(b.path):
+                raise BuildFailed("the tool did not create a venv; nothing was created")
+            if plan.project_link is not None:
+                write_atomic(Path(b.path) / ".project",
+                             os.fsencode(plan.project_link) + b"\n", 0o644, durable=False)
+            b.commit()
+            if after_commit is not None:
+                after_commit()
+    finally:
+        os.umask(old_umask)
+
+
+# -- pointers and removal ---------------------------------------------------------------
+
+def _write_new(path: Path, data: bytes, mode: int) -> None:
+    """Create ``path`` atomically with ``data``; FileExistsError if it exists."""
+    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}new-", dir=path.parent)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def write_pointer(project: str, name: str, replace: bool) -> bytes:
+    """Write ``project/.venv`` naming ``name`` in ``$WORKON_HOME`` (atomic, 0644)."""
+    data = name.encode("utf-8") + b"\n"
+    path = Path(project) / ".venv"
+    if replace:
+        write_atomic(path, data, 0o644)
+        return data
+    try:
+        _write_new(path, data, 0o644)
+    except FileExistsError:
+        raise VenvExists(f"{path_for_terminal(path)} already exists") from None
+    return data
+
+
+def remove_tree(path: str) -> None:
+    """Make the venv ``path`` disappear at once (a rename), then delete it.
+
+    Signals wait until it is done; what cannot be deleted stays hidden in a
+    ``.shellhook-rm-*`` directory and is named in the error.
+    """
+    parent = os.path.dirname(path)
+    with signals_deferred():
+        sweep_stale(parent)
+        aside = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}rm-{os.getpid()}-", dir=parent)
+        try:
+            os.rename(path, os.path.join(aside, "venv"))
+        except BaseException:
+            os.rmdir(aside)
+            raise
+        failed: list[str] = []
+        if sys.version_info >= (3, 12):
+            shutil.rmtree(aside, onexc=lambda _f, p, _e: failed.append(p))
+        else:
+            shutil.rmtree(aside, onerror=lambda _f, p, _e: failed.append(p))
+        if failed:
+            raise OSError(f"could not delete everything; what is left is in "
+                          f"{path_for_terminal(aside)}")

@@ -1,0 +1,288 @@
+"""End-to-end: workon, mkvenv, rmvenv, lsvenv typed in real interactive shells.
+
+Shell-agnostic: everything goes through the driver (``run``, ``cd``, ``getenv``,
+``quote``, ``status_expr``). Two helpers below use a driver method when the driver has
+one (``complete_and_run``, ``answer_prompt``) and otherwise the readline-style default.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+
+def complete_and_run(sh, text: str) -> None:
+    """Type ``text``, press TAB so the shell completes the last word, then Enter."""
+    method = getattr(sh, "complete_and_run", None)
+    if method is not None:
+        method(text)
+        return
+    if sh.name == "zsh":  # the zsh driver runs without ZLE; completion needs it
+        sh.child.sendline("setopt zle")
+        sh.sync()
+    sh.child.send(text + "\t")
+    time.sleep(0.5)
+    sh.child.send("\r")
+    if sh.name == "zsh":
+        sh.child.sendline("unsetopt zle")
+    sh.sync()
+
+
+def answer_prompt(sh, command: str, question: bytes, answer: str) -> bytes:
+    """Run ``command``, wait for ``question`` and type ``answer``; return the output."""
+    method = getattr(sh, "answer_prompt", None)
+    if method is not None:
+        return method(command, question, answer)
+    sh.child.sendline(os.fsencode(command))
+    sh.child.expect(re.escape(question))
+    out = sh.child.before + sh.child.after
+    sh.child.sendline(answer)
+    return out + sh.sync()
+
+
+def printed(out: bytes, command: str = "") -> list[bytes]:
+    """The non-empty lines commands printed, without line-editor paints of typed lines
+    (``command`` itself, the driver's ``echo`` markers)."""
+    typed = os.fsencode(command).strip()
+    lines = (line.rstrip(b"\r") for line in out.splitlines())
+    return [line for line in lines
+            if line.strip() and line.strip() != typed and not line.startswith(b"echo ")]
+
+
+def status_of(sh, command: str) -> tuple[int, bytes]:
+    """Run ``command``; its exit status and output. (Not ``cmd; echo $?``: xonsh stops a
+    ``;`` list at a failing command.)"""
+    sh.child.sendline(os.fsencode(command))
+    out = sh.run(f"echo RC={sh.status_expr}")
+    m = re.search(rb"RC=(\d+)", out)
+    assert m, out
+    return int(m.group(1)), b"\n".join(printed(out[: m.start()], command))
+
+
+def leftovers(*dirs: Path) -> list[Path]:
+    """Temporary build/remove directories that should never stay behind."""
+    found = []
+    for d in dirs:
+        if d.is_dir():
+            found += [p for p in d.iterdir() if p.name.startswith(".shellhook-")]
+    return found
+
+
+def make_project(sandbox, name: str, marker: str = "pyproject.toml") -> Path:
+    proj = sandbox.home / name
+    proj.mkdir(parents=True)
+    if marker == ".git":
+        (proj / ".git").mkdir()
+    else:
+        (proj / marker).write_text("")
+    return proj
+
+
+def test_mkvenv_in_project_is_the_projects_venv(sandbox, spawn):
+    proj = make_project(sandbox, "proj")
+    (proj / "src" / "pkg").mkdir(parents=True)
+    sh = spawn()
+    path_before = sh.getenv("PATH")
+    sh.cd(proj / "src" / "pkg")
+    rc, out = status_of(sh, "mkvenv --without-pip")
+    assert rc == 0, out
+    venv = proj / ".venv"
+    assert (venv / "pyvenv.cfg").is_file()
+    assert sh.venv() == str(venv)
+    assert sh.getenv("SHELLHOOK_VENV") == os.fsencode(venv)  # the project's, automatic
+    assert sh.which_python() == str(venv)
+    assert sh.getenv("PATH") == os.fsencode(venv / "bin") + b":" + path_before
+    assert b"created" in out
+    assert not leftovers(proj)
+    assert "activates automatically" in sandbox.shellhook("which", str(proj)).stdout  # trusted
+    sh.cd(sandbox.home)
+    assert sh.venv() is None
+    assert sh.getenv("PATH") == path_before
+    sh.cd(proj)
+    assert sh.venv() == str(venv)
+
+
+def test_mkvenv_name_links_the_project(sandbox, spawn):
+    proj = make_project(sandbox, "proj", ".git")
+    sh = spawn(cwd=proj)
+    path_before = sh.getenv("PATH")
+    rc, out = status_of(sh, "mkvenv --without-pip foo")
+    assert rc == 0, out
+    venv = sandbox.workon_home / "foo"
+    assert (venv / "pyvenv.cfg").is_file()
+    pointer = proj / ".venv"
+    assert pointer.read_bytes() == b"foo\n"
+    assert stat.S_IMODE(pointer.stat().st_mode) == 0o644
+    assert (venv / ".project").read_text() == f"{proj}\n"
+    assert sh.venv() == os.path.realpath(venv)
+    assert not leftovers(proj, sandbox.workon_home)
+    sh.cd(sandbox.home)
+    assert sh.venv() is None
+    assert sh.getenv("PATH") == path_before
+    sh.cd(proj)
+    assert sh.venv() == os.path.realpath(venv)
+    rc, out = status_of(sh, "mkvenv --without-pip foo")
+    assert rc == 1 and b"already exists" in out
+
+
+def test_mkvenv_never_overwrites(sandbox, spawn):
+    proj = make_project(sandbox, "proj")
+    sh = spawn(cwd=proj)
+    assert status_of(sh, "mkvenv --without-pip")[0] == 0
+    inode = (proj / ".venv" / "pyvenv.cfg").stat().st_ino
+    rc, out = status_of(sh, "mkvenv --without-pip")
+    assert rc == 1 and b"already exists" in out
+    assert (proj / ".venv" / "pyvenv.cfg").stat().st_ino == inode
+    rc, out = status_of(sh, "mkvenv --without-pip --force")
+    assert rc == 0, out
+    assert (proj / ".venv" / "pyvenv.cfg").stat().st_ino != inode
+    assert sh.venv() == str(proj / ".venv")
+    assert not leftovers(proj)
+
+
+def test_workon_lists_activates_by_hand_and_survives_cd(sandbox, spawn):
+    linked = sandbox.home / "linked"
+    linked.mkdir()
+    alpha = sandbox.make_venv(sandbox.workon_home / "alpha")
+    (alpha / ".project").write_text(f"{linked}\n")
+    beta = sandbox.make_venv(sandbox.workon_home / "beta")
+    other = sandbox.project("other")
+    sh = spawn()
+    path_before = sh.getenv("PATH")
+    assert printed(sh.run("workon")) == [b"alpha", b"beta"]
+    sh.run("workon alpha")
+    assert sh.venv() == str(alpha)
+    assert sh.getenv("PWD") == os.fsencode(linked)  # cd to the project in .project
+    assert sh.getenv("SHELLHOOK_VENV") is None  # manual: not ours
+    assert sh.which_python() == str(alpha)
+    sh.cd(other)
+    assert sh.venv() == str(alpha)  # cd never replaces a manual activation
+    assert os.fsencode(other / ".venv/bin") not in sh.getenv("PATH")
+    sh.run("workon beta")  # switching: alpha's deactivate runs first
+    assert sh.venv() == str(beta)
+    assert os.fsencode(alpha / "bin") not in sh.getenv("PATH")
+    sh.run("deactivate")
+    sh.cd(sandbox.home)
+    assert sh.venv() is None
+    assert sh.getenv("PATH") == path_before
+    sh.cd(other)
+    assert sh.venv() == str(other / ".venv")  # auto-activation is back
+
+
+def test_deactivate_after_workon_resumes_auto_at_once(sandbox, spawn):
+    """DESIGN §4: after the user's deactivate of a manual venv, auto-activation resumes."""
+    sandbox.make_venv(sandbox.workon_home / "beta")
+    other = sandbox.project("other")
+    sh = spawn(cwd=other)
+    assert sh.venv() == str(other / ".venv")
+    sh.run("workon beta")
+    sh.run("deactivate")
+    assert sh.wait_for(lambda: sh.venv() == str(other / ".venv"))
+
+
+def test_workon_replaces_an_automatic_activation(sandbox, spawn):
+    beta = sandbox.make_venv(sandbox.workon_home / "beta")
+    proj = sandbox.project("proj")
+    sh = spawn()
+    path_before = sh.getenv("PATH")
+    sh.cd(proj)
+    assert sh.venv() == str(proj / ".venv")
+    sh.run("workon beta")
+    assert sh.venv() == str(beta)
+    assert sh.getenv("SHELLHOOK_VENV") is None
+    assert sh.getenv("PATH") == os.fsencode(beta / "bin") + b":" + path_before
+    sh.cd(sandbox.home)
+    assert sh.venv() == str(beta)
+
+
+@pytest.mark.parametrize("command", ["workon", "rmvenv -y"])
+def test_bad_names_are_refused_and_change_nothing(sandbox, spawn, command):
+    sandbox.make_venv(sandbox.workon_home / "alpha")
+    (sandbox.home / "x").mkdir()
+    sh = spawn(cwd=sandbox.home)
+    before = {v: sh.getenv(v) for v in ("VIRTUAL_ENV", "PWD", "PATH")}
+    names = ["../x", "/abs", "a/b", "-p", "--", ".", "..", "a:b", "new\nline", "$(touch pwned)"]
+    for name in names:
+        rc, out = status_of(sh, f"{command} -- {sh.quote(name)}")
+        lines = out.splitlines()
+        assert rc == 2, (name, out)
+        assert len(lines) == 1 and lines[0].startswith(b"shellhook: invalid venv name"), out
+    rc, out = status_of(sh, f"{command} {sh.quote('')}")
+    assert rc == 2 and b"empty" in out
+    rc, out = status_of(sh, f"{command} nosuchvenv")
+    assert rc == 1 and b"no venv named" in out
+    rc, out = status_of(sh, f"{command} -p")
+    assert rc == 2 and len(out.splitlines()) == 1
+    assert {v: sh.getenv(v) for v in ("VIRTUAL_ENV", "PWD", "PATH")} == before
+    assert (sandbox.workon_home / "alpha" / "pyvenv.cfg").exists()
+    assert not list(sandbox.root.rglob("pwned"))
+
+
+def test_tab_completes_venv_names(sandbox, spawn):
+    alphabet = sandbox.make_venv(sandbox.workon_home / "alphabet")
+    sandbox.make_venv(sandbox.workon_home / "beta")
+    sh = spawn()
+    complete_and_run(sh, "workon alph")
+    assert sh.venv() == str(alphabet)
+
+
+def test_rmvenv_named_deactivates_and_removes_its_pointer(sandbox, spawn):
+    proj = make_project(sandbox, "proj")
+    sh = spawn(cwd=proj)
+    path_before = sh.getenv("PATH")
+    assert status_of(sh, "mkvenv --without-pip foo")[0] == 0
+    assert sh.venv() == str(sandbox.workon_home / "foo")
+    rc, out = status_of(sh, "rmvenv -y foo")
+    assert rc == 0, out
+    assert sh.venv() is None
+    assert sh.getenv("PATH") == path_before
+    assert not (sandbox.workon_home / "foo").exists()
+    assert not os.path.lexists(proj / ".venv")  # the pointer would dangle
+    assert not leftovers(proj, sandbox.workon_home)
+    sh.cd(sandbox.home)
+    sh.cd(proj)
+    assert sh.venv() is None
+
+
+def test_rmvenv_project_venv_asks_first(sandbox, spawn):
+    proj = make_project(sandbox, "proj")
+    sh = spawn(cwd=proj)
+    assert status_of(sh, "mkvenv --without-pip")[0] == 0
+    out = answer_prompt(sh, "rmvenv", b"[y/N]", "n")
+    assert b"not removed" in out
+    assert (proj / ".venv" / "pyvenv.cfg").exists()
+    assert sh.venv() == str(proj / ".venv")
+    out = answer_prompt(sh, "rmvenv", b"[y/N]", "y")
+    assert not (proj / ".venv").exists()
+    assert sh.venv() is None
+
+
+def test_lsvenv_marks_the_active_venv(sandbox, spawn):
+    sandbox.make_venv(sandbox.workon_home / "alpha")
+    proj = make_project(sandbox, "proj")
+    sh = spawn(cwd=proj)
+    assert status_of(sh, "mkvenv --without-pip")[0] == 0
+    lines = [line.split() for line in printed(sh.run("lsvenv"))]
+    assert [line[0] for line in lines if line[0] != b"*"] == [b"alpha"]
+    assert [line[:2] for line in lines if line[0] == b"*"][0] == [b"*", b"proj"]
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_zsh_completion_with_compsys(sandbox, spawn, shell_name, when):
+    """compinit loaded before the hook (compdef at once) or after it (compctl fallback)."""
+    if shell_name != "zsh":
+        pytest.skip("zsh only")
+    alphabet = sandbox.make_venv(sandbox.workon_home / "alphabet")
+    sandbox.make_venv(sandbox.workon_home / "beta")
+    sh = spawn()
+    sh.run("autoload -U compinit && compinit -u -D")
+    if when == "before":
+        sh.run("__shellhook_compdef")
+        assert sh.run("print -r -- $_comps[workon]").strip() == b"_shellhook_venvs"
+    complete_and_run(sh, "workon alph")
+    assert sh.venv() == str(alphabet)
