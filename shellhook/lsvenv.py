@@ -6,35 +6,19 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
-from shellhook import locations, venvinfo, venvnames
+from shellhook import venvinfo, venvnames
 from shellhook.display import for_terminal, path_for_terminal
 from shellhook.policy import venv_display_name
-from shellhook.resolver import is_venv_dir, read_small_file
+from shellhook.resolver import is_venv_dir
 from shellhook.trust import TrustStore
 from shellhook.venvcommon import is_active, linked_project, one_line_errors, say, workon_home
 
 
 def _trusted_project_venvs(store: TrustStore) -> list[tuple[str, str]]:
     """(project, venv) of every allow record (the project venvs shellhook knows)."""
-    allow = Path(store.root) / "allow"
-    try:
-        locations.check_private_dir(Path(store.root))
-        locations.check_private_dir(allow)
-        paths = sorted(allow.glob("*.json"))
-    except (locations.UnsafeDirectory, OSError):
-        return []
-    found = []
-    for path in paths:
-        try:
-            record = json.loads(read_small_file(str(path), 65536))
-        except (OSError, ValueError):
-            continue
-        if isinstance(record, dict) and isinstance(record.get("venv"), str) \
-                and isinstance(record.get("project"), str):
-            found.append((record["project"], record["venv"]))
-    return found
+    return [(r["project"], r["venv"]) for r in store.records()
+            if isinstance(r.get("project"), str) and isinstance(r.get("venv"), str)]
 
 
 def list_venvs() -> list[dict]:

@@ -107,7 +107,7 @@ def _activation_ops(cwd: str, target: str, named: bool) -> tuple[shellops.Ops, s
     name = venvinfo.prompt_name(Resolution(venv=real, project=project, rule=rule),
                                 venvinfo.read_cfg(real))
     ops += [(protocol.OP_PROJECT, project or ""), (protocol.OP_LABEL, prompt_label(name)),
-            (protocol.OP_NAME, name), (shellops.OP_MANUAL, real)]
+            (protocol.OP_NAME, name), (protocol.OP_MANUAL, real)]
     return ops, name
 
 

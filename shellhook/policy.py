@@ -14,11 +14,9 @@ from shellhook import config as config_mod
 from shellhook import locations, venvinfo
 from shellhook import protocol as p
 from shellhook.display import path_for_terminal, prompt_label
-from shellhook.protocol import Request
+from shellhook.protocol import Ops, Request
 from shellhook.resolver import Resolution, Resolver
 from shellhook.trust import TrustStore, TrustStoreError
-
-Ops = list[tuple[str, str]]
 
 
 @dataclass

@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+Ops = list[tuple[str, str]]  # (operation, argument) pairs of a reply
+
 REQUEST_FIELDS = 7
 MAX_REQUEST_BYTES = 64 * 1024
 
@@ -23,10 +25,13 @@ OP_PROJECT = "P"  # remember project dir for the next A / O
 OP_LABEL = "L"  # remember prompt label (safe characters only) for the next A / O
 OP_NAME = "M"  # remember VIRTUAL_ENV_PROMPT for the next A
 OP_ACTIVATE = "A"  # activate venv ARG
+OP_MANUAL = "V"  # activate venv ARG as a manual activation (workon): cd never replaces it
 OP_DEACTIVATE = "D"  # undo our activation
 OP_FORGET = "F"  # a manual activation took over: drop our PATH entry and marker only
 OP_ADOPT = "O"  # an inherited activation of ours still matches: own it here
 OP_SUPPRESS = "S"  # set (or clear, with '') the project where the user deactivated
+OP_CALL_DEACTIVATE = "U"  # call the shell's own deactivate (before workon switches)
+OP_CD = "C"  # cd to directory ARG (workon going to a linked project)
 OP_INFO = "I"  # informational line (silenced by SHELLHOOK_QUIET)
 OP_WARN = "W"  # warning line (never silenced)
 OP_DAEMON = "Y"  # the daemon is up, at runtime dir ARG: use it again

@@ -13,7 +13,7 @@ import contextlib
 import os
 import sys
 
-from shellhook import shellops, venvmake
+from shellhook import protocol, shellops, venvmake
 from shellhook.display import path_for_terminal
 from shellhook.resolver import (
     RULE_DOT_VENV,
@@ -127,7 +127,7 @@ def cmd_rmvenv(args: argparse.Namespace) -> int:
     if not _confirm(f"Remove {what}?", args.yes):
         say("shellhook: not removed")
         return 1
-    ops: shellops.Ops = []
+    ops: protocol.Ops = []
     if is_active(venv):
         ops = shellops.leave_current()
     if link:

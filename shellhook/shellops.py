@@ -14,12 +14,7 @@ from pathlib import Path
 
 from shellhook import locations, protocol
 from shellhook.atomic import write_atomic
-
-Ops = list[tuple[str, str]]
-
-OP_MANUAL = "V"  # activate as a manual activation (workon): cd never replaces it
-OP_CALL_DEACTIVATE = "U"  # call the shell's deactivate (another venv is active)
-OP_CD = "C"  # cd to a directory
+from shellhook.protocol import Ops
 
 
 @dataclass(frozen=True)
@@ -56,7 +51,7 @@ def leave_current(env: dict[str, str] | None = None) -> Ops:
         return []
     if venv == env.get("SHELLHOOK_VENV", ""):
         return [(protocol.OP_DEACTIVATE, "")]
-    return [(OP_CALL_DEACTIVATE, "")]
+    return [(protocol.OP_CALL_DEACTIVATE, "")]
 
 
 def send(shell: ShellLink, ops: Ops) -> None:

@@ -149,6 +149,22 @@ class TrustStore:
                                   "run: shellhook allow")
         return data
 
+    def records(self) -> list[dict]:
+        """Every readable allow record (corrupt ones are skipped; verdicts report them)."""
+        try:
+            paths = sorted(self._dir("allow", create=False).glob("*.json"))
+        except (TrustStoreError, OSError):
+            return []
+        found = []
+        for path in paths:
+            try:
+                record = json.loads(path.read_bytes())
+            except (OSError, ValueError):
+                continue
+            if isinstance(record, dict) and record.get("version") == RECORD_VERSION:
+                found.append(record)
+        return found
+
     def verdict(self, res: Resolution, config: Config, workon_home: str) -> Verdict:
         """Decide whether ``res`` (a found venv) may be activated automatically."""
         assert res.venv is not None and res.project is not None

@@ -50,9 +50,9 @@ def cmd_workon(args: argparse.Namespace) -> int:
     project = linked_project(venv)
     ops = shellops.leave_current() + [
         (protocol.OP_PROJECT, project or ""), (protocol.OP_LABEL, prompt_label(name)),
-        (protocol.OP_NAME, name), (shellops.OP_MANUAL, venv)]
+        (protocol.OP_NAME, name), (protocol.OP_MANUAL, venv)]
     if project and not args.no_cd:
-        ops.append((shellops.OP_CD, project))
+        ops.append((protocol.OP_CD, project))
     shell = shellops.link()
     if shell is None:
         print(for_terminal(venv))

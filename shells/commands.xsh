@@ -14,7 +14,9 @@ def __shellhook_define_commands():
             return f
 
         uncapturable = unthreadable
-    run = __shellhook_command
+    run = globals().get("__shellhook_command")
+    if run is None:  # the hook did not load (not interactive): no commands either
+        return
 
     def command(name):
         # Foreground, not captured: the command talks to the terminal (progress, y/N).
@@ -27,8 +29,17 @@ def __shellhook_define_commands():
         alias.__doc__ = "shellhook " + name + ": see `shellhook " + name + " --help`."
         return alias
 
+    def complete_venvs(command, alias=None):
+        """Names of the venvs in $WORKON_HOME (xonsh calls this lazily, on TAB)."""
+        if command.arg_index < 1 or command.prefix.startswith("-"):
+            return None
+        return {n for n in venv_names() if n.startswith(command.prefix)}
+
     for name in ("workon", "mkvenv", "rmvenv", "lsvenv"):
-        aliases[name] = command(name)
+        alias = command(name)
+        if name in ("workon", "rmvenv"):
+            alias.xonsh_complete = complete_venvs
+        aliases[name] = alias
 
     def venv_names():
         home = (__xonsh__.env.get("WORKON_HOME") or "").rstrip("/") or os.path.join(
@@ -39,23 +50,6 @@ def __shellhook_define_commands():
             return []
         return sorted(e.name for e in entries if not e.name.startswith(".")
                       and os.path.isfile(os.path.join(e.path, "pyvenv.cfg")))
-
-    try:
-        from xonsh.completers.completer import add_one_completer
-        from xonsh.completers.tools import contextual_command_completer
-    except ImportError:
-        return
-
-    @contextual_command_completer
-    def complete_venvs(command):
-        """Names of the venvs in $WORKON_HOME for workon and rmvenv."""
-        if command.arg_index < 1 or not command.args:
-            return None
-        if command.args[0].value not in ("workon", "rmvenv") or command.prefix.startswith("-"):
-            return None
-        return {n for n in venv_names() if n.startswith(command.prefix)}
-
-    add_one_completer("shellhook_venvs", complete_venvs, "start")
 
 
 __shellhook_define_commands()

@@ -152,6 +152,21 @@ class ShellDriver:
         return self.run(
             "python -c 'import sys; print(sys.prefix)'").decode(errors="replace").strip()
 
+    def complete_and_run(self, text: str) -> None:
+        """Type ``text``, press TAB so the shell completes the last word, then Enter."""
+        self.child.send(os.fsencode(text) + b"\t")
+        time.sleep(0.5)  # the line editor redraws asynchronously; nothing to wait on
+        self.child.send(b"\r")
+        self.sync()
+
+    def answer_prompt(self, command: str, question: bytes, answer: str) -> bytes:
+        """Run ``command``, wait for ``question`` and type ``answer``; return the output."""
+        self.child.sendline(os.fsencode(command))
+        self.child.expect(re.escape(question))
+        out = self.child.before + self.child.after
+        self.child.sendline(answer)
+        return out + self.sync()
+
     def wait_for(self, condition, timeout: float = 5.0) -> bool:
         """Press enter (a new prompt) until ``condition()`` holds, up to ``timeout`` s."""
         deadline = time.monotonic() + timeout
@@ -203,6 +218,13 @@ class ZshDriver(ShellDriver):
         # that need ZLE turn it back on with `setopt zle`).
         return ["unsetopt zle", "stty -echo", "ttyctl -f", f"PS1='{PROMPT} '", "PROMPT_EOL_MARK=''",
                 self.load_hook_command()]
+
+    def complete_and_run(self, text: str) -> None:
+        """Completion needs ZLE, which this driver otherwise keeps off."""
+        self.child.sendline("setopt zle")
+        self.sync()
+        super().complete_and_run(text)
+        self.run("unsetopt zle")
 
     strict_options = ("setopt nounset ksh_arrays sh_word_split no_clobber err_return "
                       "no_unset warn_create_global; trap 'echo user-trap' INT")

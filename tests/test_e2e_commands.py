@@ -1,8 +1,7 @@
 """End-to-end: workon, mkvenv, rmvenv, lsvenv typed in real interactive shells.
 
 Shell-agnostic: everything goes through the driver (``run``, ``cd``, ``getenv``,
-``quote``, ``status_expr``). Two helpers below use a driver method when the driver has
-one (``complete_and_run``, ``answer_prompt``) and otherwise the readline-style default.
+``quote``, ``status_expr``, ``complete_and_run``, ``answer_prompt``).
 """
 
 from __future__ import annotations
@@ -10,39 +9,9 @@ from __future__ import annotations
 import os
 import re
 import stat
-import time
 from pathlib import Path
 
 import pytest
-
-
-def complete_and_run(sh, text: str) -> None:
-    """Type ``text``, press TAB so the shell completes the last word, then Enter."""
-    method = getattr(sh, "complete_and_run", None)
-    if method is not None:
-        method(text)
-        return
-    if sh.name == "zsh":  # the zsh driver runs without ZLE; completion needs it
-        sh.child.sendline("setopt zle")
-        sh.sync()
-    sh.child.send(text + "\t")
-    time.sleep(0.5)
-    sh.child.send("\r")
-    if sh.name == "zsh":
-        sh.child.sendline("unsetopt zle")
-    sh.sync()
-
-
-def answer_prompt(sh, command: str, question: bytes, answer: str) -> bytes:
-    """Run ``command``, wait for ``question`` and type ``answer``; return the output."""
-    method = getattr(sh, "answer_prompt", None)
-    if method is not None:
-        return method(command, question, answer)
-    sh.child.sendline(os.fsencode(command))
-    sh.child.expect(re.escape(question))
-    out = sh.child.before + sh.child.after
-    sh.child.sendline(answer)
-    return out + sh.sync()
 
 
 def printed(out: bytes, command: str = "") -> list[bytes]:
@@ -227,7 +196,7 @@ def test_tab_completes_venv_names(sandbox, spawn):
     alphabet = sandbox.make_venv(sandbox.workon_home / "alphabet")
     sandbox.make_venv(sandbox.workon_home / "beta")
     sh = spawn()
-    complete_and_run(sh, "workon alph")
+    sh.complete_and_run("workon alph")
     assert sh.venv() == str(alphabet)
 
 
@@ -253,11 +222,11 @@ def test_rmvenv_project_venv_asks_first(sandbox, spawn):
     proj = make_project(sandbox, "proj")
     sh = spawn(cwd=proj)
     assert status_of(sh, "mkvenv --without-pip")[0] == 0
-    out = answer_prompt(sh, "rmvenv", b"[y/N]", "n")
+    out = sh.answer_prompt("rmvenv", b"[y/N]", "n")
     assert b"not removed" in out
     assert (proj / ".venv" / "pyvenv.cfg").exists()
     assert sh.venv() == str(proj / ".venv")
-    out = answer_prompt(sh, "rmvenv", b"[y/N]", "y")
+    out = sh.answer_prompt("rmvenv", b"[y/N]", "y")
     assert not (proj / ".venv").exists()
     assert sh.venv() is None
 
@@ -272,17 +241,3 @@ def test_lsvenv_marks_the_active_venv(sandbox, spawn):
     assert [line[:2] for line in lines if line[0] == b"*"][0] == [b"*", b"proj"]
 
 
-@pytest.mark.parametrize("when", ["before", "after"])
-def test_zsh_completion_with_compsys(sandbox, spawn, shell_name, when):
-    """compinit loaded before the hook (compdef at once) or after it (compctl fallback)."""
-    if shell_name != "zsh":
-        pytest.skip("zsh only")
-    alphabet = sandbox.make_venv(sandbox.workon_home / "alphabet")
-    sandbox.make_venv(sandbox.workon_home / "beta")
-    sh = spawn()
-    sh.run("autoload -U compinit && compinit -u -D")
-    if when == "before":
-        sh.run("__shellhook_compdef")
-        assert sh.run("print -r -- $_comps[workon]").strip() == b"_shellhook_venvs"
-    complete_and_run(sh, "workon alph")
-    assert sh.venv() == str(alphabet)

@@ -63,3 +63,18 @@ def test_bash_prompt_command_forms_are_kept(sandbox, start, form):
     assert out.count(b"user-hook-ran") == 1
     assert sh.venv() == str(proj / ".venv")
     assert out.count(b"shellhook: activated") == 1
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_zsh_completion_with_compsys(sandbox, start, when):
+    """compinit loaded before the hook (compdef at once) or after it (compctl fallback)."""
+    alphabet = sandbox.make_venv(sandbox.workon_home / "alphabet")
+    sandbox.make_venv(sandbox.workon_home / "beta")
+    sh = start("zsh")
+    sh.run("autoload -U compinit && compinit -u -D")
+    if when == "before":
+        sh.run("__shellhook_compdef")
+        assert sh.run("print -r -- $_comps[workon]").strip() == b"_shellhook_venvs"
+    sh.complete_and_run("workon alph")
+    assert sh.venv() == str(alphabet)
+
