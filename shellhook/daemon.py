@@ -23,8 +23,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shellhook import locations, protocol
+from shellhook import daemonctl, locations, protocol
 from shellhook.atomic import write_atomic
+from shellhook.daemonctl import pid_alive
 from shellhook.policy import Context, Target, decide, judge
 from shellhook.resolver import Resolution, Resolver
 from shellhook.trust import TrustStore, TrustStoreError
@@ -42,17 +43,6 @@ def session_pid(session_id: str) -> int | None:
     """The shell pid encoded in a session id (``<pid>-<random>``), or None if malformed."""
     m = SESSION_ID.match(session_id)
     return int(m.group(1)) if m else None
-
-
-def pid_alive(pid: int) -> bool:
-    """True when process ``pid`` exists."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass
@@ -383,8 +373,6 @@ class Daemon:
 
 def serve() -> int:
     """Run the daemon in the foreground (what ``shellhook daemon run`` does)."""
-    from shellhook import daemonctl
-
     try:
         rundir = locations.ensure_private_dir(locations.runtime_dir())
     except (locations.UnsafeDirectory, OSError) as exc:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from shellhook.atomic import write_atomic
+from shellhook.daemonctl import pid_alive
 from shellhook.display import path_for_terminal
 from shellhook.resolver import MAX_POINTER_BYTES, is_venv_dir
 
@@ -251,17 +252,6 @@ def replaceable(path: str) -> bool:
     if stat.S_ISDIR(st.st_mode):
         return is_venv_dir(path) or not os.listdir(path)
     return False
-
-
-def pid_alive(pid: int) -> bool:
-    """True when process ``pid`` exists."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def sweep_stale(parent: str) -> None:
