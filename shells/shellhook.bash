@@ -25,6 +25,7 @@ __shellhook_id=''           # session id: names our files in the runtime dir
 __shellhook_wfd=''          # request FIFO (write end)
 __shellhook_rfd=''          # reply FIFO (read end)
 __shellhook_stuck=''        # the daemon did not answer in time
+__shellhook_dpid=''         # the daemon's pid, as last read from its pid file
 __shellhook_reply=()
 declare -gA __shellhook_said=()  # warnings printed in this session (keys: text, never arithmetic)
 
@@ -59,7 +60,7 @@ __shellhook_connect() {
 __shellhook_disconnect() {
   # The daemon lives in runtime dir $1, not where we looked: reconnect there next time.
   [[ -z $__shellhook_wfd ]] || exec {__shellhook_wfd}>&- {__shellhook_rfd}<&-
-  __shellhook_wfd='' __shellhook_rfd='' __shellhook_id='' __shellhook_rt=$1
+  __shellhook_wfd='' __shellhook_rfd='' __shellhook_id='' __shellhook_dpid='' __shellhook_rt=$1
 }
 
 __shellhook_read_reply() {
@@ -85,9 +86,12 @@ __shellhook_send() {
 __shellhook_ask_daemon() {
   [[ -z $__shellhook_stuck ]] || return 1
   if [[ -z $__shellhook_wfd ]]; then __shellhook_connect || return 1; fi
-  local pid=''
-  { IFS= read -r pid < "$__shellhook_rt/daemon.pid"; } 2>/dev/null
-  [[ -n $pid ]] && builtin kill -0 "$pid" 2>/dev/null || return 1
+  # Is the daemon alive? The pid file is read again only when the pid we know is gone.
+  if [[ -z $__shellhook_dpid ]] || ! builtin kill -0 "$__shellhook_dpid" 2>/dev/null; then
+    __shellhook_dpid=''
+    { IFS= read -r __shellhook_dpid < "$__shellhook_rt/daemon.pid"; } 2>/dev/null
+    [[ -n $__shellhook_dpid ]] && builtin kill -0 "$__shellhook_dpid" 2>/dev/null || return 1
+  fi
   __shellhook_send || return 1
   # Wait for the doorbell: at most 4 x 50 ms. A nudge, or the bell of an older reply
   # (the file then holds another seq), does not end the wait.

@@ -24,6 +24,7 @@ typeset -g __shellhook_id=''        # session id: names our files in the runtime
 typeset -g __shellhook_wfd=''       # request FIFO (write end)
 typeset -g __shellhook_rfd=''       # reply FIFO (read end)
 typeset -g __shellhook_stuck=''     # the daemon did not answer in time
+typeset -g __shellhook_dpid=''      # the daemon's pid, as last read from its pid file
 typeset -ga __shellhook_reply=()
 typeset -gA __shellhook_said=()     # warnings already printed in this session
 zmodload -F zsh/zselect b:zselect 2>/dev/null
@@ -63,7 +64,7 @@ __shellhook_disconnect() {
   # The daemon lives in runtime dir $1, not where we looked: reconnect there next time.
   emulate -L zsh
   [[ -z $__shellhook_wfd ]] || exec {__shellhook_wfd}>&- {__shellhook_rfd}<&-
-  __shellhook_wfd='' __shellhook_rfd='' __shellhook_id='' __shellhook_rt=$1
+  __shellhook_wfd='' __shellhook_rfd='' __shellhook_id='' __shellhook_dpid='' __shellhook_rt=$1
 }
 
 __shellhook_read_reply() {
@@ -99,9 +100,12 @@ __shellhook_ask_daemon() {
   emulate -L zsh
   [[ -z $__shellhook_stuck ]] || return 1
   if [[ -z $__shellhook_wfd ]]; then __shellhook_connect || return 1; fi
-  local pid=''
-  { IFS= builtin read -r pid < $__shellhook_rt/daemon.pid } 2>/dev/null
-  [[ -n $pid ]] && builtin kill -0 $pid 2>/dev/null || return 1
+  # Is the daemon alive? The pid file is read again only when the pid we know is gone.
+  if [[ -z $__shellhook_dpid ]] || ! builtin kill -0 $__shellhook_dpid 2>/dev/null; then
+    __shellhook_dpid=''
+    { IFS= builtin read -r __shellhook_dpid < $__shellhook_rt/daemon.pid } 2>/dev/null
+    [[ -n $__shellhook_dpid ]] && builtin kill -0 $__shellhook_dpid 2>/dev/null || return 1
+  fi
   __shellhook_send || return 1
   # Wait for the doorbell: at most 4 x 50 ms. A nudge, or the bell of an older reply
   # (the file then holds another seq), does not end the wait.
