@@ -55,6 +55,7 @@ class Client:
     req_fd: int = -1
     rep_fd: int = -1
     pid_fd: int = -1
+    reply_fd: int = -1  # <sid>.a, rewritten in place for stream shells (see _send)
     reader: protocol.RequestReader = field(default_factory=protocol.RequestReader)
     last: protocol.Request | None = None  # the latest request: re-judged on file events
     last_key: tuple | None = None  # what that request's answer depended on
@@ -87,6 +88,13 @@ class Daemon:
         # trust store does (checked by its directories' mtimes: `shellhook allow` in a
         # shell makes that shell ask at once, before the daemon hears the file event).
         self._judged: dict[tuple[Resolution, tuple], Target] = {}
+        trust = str(self.ctx.trust.root)
+        # Watched whatever the shells do: new shells, named venvs, trust, config.
+        self.static_watch = {
+            str(rundir), self.resolver.workon_home, os.path.dirname(self.resolver.workon_home),
+            trust, os.path.join(trust, "allow"), os.path.join(trust, "deny"),
+            str(locations.config_file().parent),
+        }
 
     # -- set-up -------------------------------------------------------------------
     def run(self) -> None:
@@ -182,7 +190,7 @@ class Daemon:
         log.info("attached %s (%s)", client.sid, "fifo" if client.stream else "file")
 
     def _detach(self, client: Client) -> None:
-        for fd in (client.req_fd, client.rep_fd, client.pid_fd):
+        for fd in (client.req_fd, client.rep_fd, client.pid_fd, client.reply_fd):
             if fd >= 0:
                 with contextlib.suppress(KeyError, ValueError):
                     self.sel.unregister(fd)
@@ -266,14 +274,23 @@ class Daemon:
         """Put the reply in ``<sid>.a``; ring a stream shell's doorbell.
 
         A regular file is read in one go by the shells (bash reads a pipe a byte at a
-        time); the FIFO only carries one-byte signals.
+        time); the FIFO only carries one-byte signals. A stream shell reads the file
+        only after a doorbell and skips an incomplete frame, so its file is rewritten in
+        place (a rename costs more than the rest of an answer); fish polls its file,
+        so that one is replaced atomically.
         """
-        if not client.stream:
-            with contextlib.suppress(OSError):
-                os.unlink(os.path.join(self.rundir, f"{client.sid}.n"))
+        path = self.rundir / f"{client.sid}.a"
         try:
-            write_atomic(self.rundir / f"{client.sid}.a", frame, durable=False,
-                         staging=self.staging)
+            if client.stream:
+                if client.reply_fd < 0:
+                    client.reply_fd = os.open(
+                        path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+                os.pwrite(client.reply_fd, frame, 0)
+                os.ftruncate(client.reply_fd, len(frame))
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(self.rundir, f"{client.sid}.n"))
+                write_atomic(path, frame, durable=False, staging=self.staging)
         except OSError as exc:
             log.warning("cannot write the reply of %s: %s", client.sid, exc)
             return
@@ -349,11 +366,7 @@ class Daemon:
             self.workon_children = set()
 
     def _reconcile_watches(self) -> None:
-        wanted: set[str] = {str(self.rundir), self.resolver.workon_home,
-                            str(self.ctx.trust.root), str(locations.config_file().parent),
-                            os.path.dirname(self.resolver.workon_home)}
-        wanted |= {os.path.join(str(self.ctx.trust.root), k) for k in ("allow", "deny")}
-        wanted |= self.workon_children
+        wanted = self.static_watch | self.workon_children
         ancestors: set[str] = set()
         for client in self.clients.values():
             ancestors.update(client.watch)

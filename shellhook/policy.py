@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shellhook import config as config_mod
 from shellhook import locations, venvinfo
@@ -28,11 +28,12 @@ class Context:
     config: config_mod.Config | None = None
     config_error: str | None = None
     _config_stamp: tuple | None = None
+    _config_path: str = field(default_factory=lambda: str(locations.config_file()))
 
     def reload_config(self) -> bool:
         """Re-read the user's config file if it changed since the last read (True then)."""
         try:
-            st = os.stat(locations.config_file())
+            st = os.stat(self._config_path)
             stamp: tuple | None = (st.st_mtime_ns, st.st_size, st.st_ino)
         except OSError:
             stamp = None

@@ -64,6 +64,7 @@ class TrustStore:
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or locations.trust_dir()
+        self._kind_paths = (str(self.root / "allow"), str(self.root / "deny"))
 
     def _dir(self, kind: str, create: bool) -> Path:
         try:
@@ -83,9 +84,9 @@ class TrustStore:
     def generation(self) -> tuple:
         """Changes whenever a record is added or removed (the directories' mtimes)."""
         stamps = []
-        for kind in ("allow", "deny"):
+        for path in self._kind_paths:
             try:
-                st = os.stat(self.root / kind)
+                st = os.stat(path)
                 stamps.append((st.st_mtime_ns, st.st_ino))
             except OSError:
                 stamps.append(None)

@@ -64,10 +64,13 @@ __shellhook_disconnect() {
 }
 
 __shellhook_read_reply() {
-  # Read (op, arg) pairs from fd $1 (waiting up to $2 s per read) until our frame's E.
-  local fd=$1 op arg mine=''
+  # Read (op, arg) pairs from fd $1 until our frame's E, waiting up to $2 s per read
+  # (a pipe), or without a timeout when $2 is empty (a regular file: never blocks).
+  local fd=$1 op arg mine='' wait=()
+  [[ -z $2 ]] || wait=(-t "$2")
   __shellhook_reply=()
-  while IFS= read -r -d '' -t "$2" -u "$fd" op && IFS= read -r -d '' -t "$2" -u "$fd" arg; do
+  while IFS= read -r -d '' "${wait[@]}" -u "$fd" op &&
+    IFS= read -r -d '' "${wait[@]}" -u "$fd" arg; do
     if [[ $op == R ]]; then
       if [[ $arg == "$__shellhook_seq" ]]; then mine=1; else mine=''; fi
     elif [[ -n $mine ]]; then
@@ -99,7 +102,7 @@ __shellhook_ask_daemon() {
   for _ in 1 2 3 4; do
     IFS= builtin read -r -N 1 -t 0.05 -u "$__shellhook_rfd" bell || continue
     [[ $bell == R ]] || continue
-    __shellhook_read_reply 0 1 <"$__shellhook_rt/$__shellhook_id.a" 2>/dev/null && return 0
+    __shellhook_read_reply 0 '' <"$__shellhook_rt/$__shellhook_id.a" 2>/dev/null && return 0
   done
   __shellhook_stuck=1
   return 1
@@ -216,7 +219,7 @@ __shellhook_command() {
     "$__shellhook_python" -I -m shellhook "$@"
   rc=$?
   # A stale frame (an older seq) is skipped; the daemon removes the file with the session.
-  if [[ -f $ops && ! -L $ops && -O $ops ]] && __shellhook_read_reply 0 1 <"$ops"; then
+  if [[ -f $ops && ! -L $ops && -O $ops ]] && __shellhook_read_reply 0 '' <"$ops"; then
     __shellhook_apply
   fi
   __shellhook_seen=${VIRTUAL_ENV-}
