@@ -8,16 +8,13 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: bytes, mode: int = 0o600, *, durable: bool = True,
-                 staging: Path | None = None) -> None:
+def write_atomic(path: Path, data: bytes, mode: int = 0o600, *, durable: bool = True) -> None:
     """Replace ``path`` with ``data`` so readers see the old or the new content, never half.
 
     ``durable``: fsync before the rename (state that must survive a crash; not needed for
-    throw-away messages). ``staging``: a directory on the same file system for the temp
-    file, so a watched directory sees only the final rename.
+    throw-away messages).
     """
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                               dir=staging or path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shellhook import daemonctl, locations, protocol
-from shellhook.atomic import write_atomic
 from shellhook.daemonctl import pid_alive
 from shellhook.policy import Context, Target, decide, judge
 from shellhook.resolver import Resolution, Resolver
@@ -55,7 +54,7 @@ class Client:
     req_fd: int = -1
     rep_fd: int = -1
     pid_fd: int = -1
-    reply_fd: int = -1  # <sid>.a, rewritten in place for stream shells (see _send)
+    reply_fd: int = -1  # <sid>.a, rewritten in place (see _send)
     reader: protocol.RequestReader = field(default_factory=protocol.RequestReader)
     last: protocol.Request | None = None  # the latest request: re-judged on file events
     last_key: tuple | None = None  # what that request's answer depended on
@@ -68,9 +67,6 @@ class Daemon:
 
     def __init__(self, rundir: Path) -> None:
         self.rundir = rundir
-        # Replies are staged in an unwatched subdirectory: watchdog delays a lone
-        # moved-from event in a watched one by half a second.
-        self.staging = locations.ensure_private_dir(rundir / "staging")
         self.sel = selectors.DefaultSelector()
         self.watcher = Watcher()
         self.resolver = Resolver(cacheable=self.watcher.is_watched)
@@ -274,23 +270,21 @@ class Daemon:
         """Put the reply in ``<sid>.a``; ring a stream shell's doorbell.
 
         A regular file is read in one go by the shells (bash reads a pipe a byte at a
-        time); the FIFO only carries one-byte signals. A stream shell reads the file
-        only after a doorbell and skips an incomplete frame, so its file is rewritten in
-        place (a rename costs more than the rest of an answer); fish polls its file,
-        so that one is replaced atomically.
+        time); the FIFO only carries one-byte signals. Every hook skips a frame that is
+        not complete (``R seq`` ... ``E``), so the file is rewritten in place: a rename
+        costs more than all the rest of an answer, and a watched directory would see a
+        moved-from event, which watchdog holds back for half a second.
         """
-        path = self.rundir / f"{client.sid}.a"
+        if not client.stream:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(self.rundir, f"{client.sid}.n"))
         try:
-            if client.stream:
-                if client.reply_fd < 0:
-                    client.reply_fd = os.open(
-                        path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-                os.pwrite(client.reply_fd, frame, 0)
-                os.ftruncate(client.reply_fd, len(frame))
-            else:
-                with contextlib.suppress(OSError):
-                    os.unlink(os.path.join(self.rundir, f"{client.sid}.n"))
-                write_atomic(path, frame, durable=False, staging=self.staging)
+            if client.reply_fd < 0:
+                client.reply_fd = os.open(self.rundir / f"{client.sid}.a",
+                                          os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                          0o600)
+            os.pwrite(client.reply_fd, frame, 0)
+            os.ftruncate(client.reply_fd, len(frame))
         except OSError as exc:
             log.warning("cannot write the reply of %s: %s", client.sid, exc)
             return
