@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from shellhook import adapters
+from shellhook import adapters, daemonctl
 from tests import shelldriver
 
 SHELLS = tuple(shelldriver.DRIVERS)
@@ -96,6 +96,16 @@ class Sandbox:
         if not path.exists():
             path.write_text(self.shellhook("init", shell).stdout)
         return path
+
+    def daemon_pid(self) -> int | None:
+        """The sandbox daemon's pid, or None while none runs (or one is starting)."""
+        old = dict(os.environ)
+        os.environ.update(self.env)
+        try:
+            return daemonctl.status().pid
+        finally:
+            os.environ.clear()
+            os.environ.update(old)
 
     def stop_daemon(self) -> None:
         """Stop this sandbox's daemon."""

@@ -131,6 +131,12 @@ class ShellDriver:
         """``cd`` into ``path`` (any bytes), quoted by the shell's adapter."""
         return self.run("cd " + self.quote(os.fsdecode(path)))
 
+    def timed_cd(self, path: Path | str | bytes) -> float:
+        """``cd`` and return the seconds until the next prompt."""
+        start = time.monotonic()
+        self.cd(path)
+        return time.monotonic() - start
+
     def getenv(self, var: str) -> bytes | None:
         """The exact bytes of ``$var`` in the shell, or None when unset."""
         out = self.sandbox / f"dump-{uuid.uuid4().hex[:8]}"

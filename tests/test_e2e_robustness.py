@@ -6,29 +6,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
-from shellhook import adapters, daemonctl
+from shellhook import adapters
 from tests.conftest import require_shell
-
-
-def _daemon_pid(sandbox) -> int | None:
-    """The sandbox daemon's pid, or None while none runs (or one is starting)."""
-    old = dict(os.environ)
-    os.environ.update(sandbox.env)
-    try:
-        return daemonctl.status().pid
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
-
-
-def _timed_cd(sh, path) -> float:
-    start = time.monotonic()
-    sh.cd(path)
-    return time.monotonic() - start
 
 
 def test_killed_daemon_never_hangs_and_is_replaced(sandbox, spawn):
@@ -36,12 +18,12 @@ def test_killed_daemon_never_hangs_and_is_replaced(sandbox, spawn):
     b = sandbox.project("b")
     sh = spawn()
     sh.cd(a)
-    pid = _daemon_pid(sandbox)
+    pid = sandbox.daemon_pid()
     assert pid
     os.kill(pid, signal.SIGKILL)
-    assert _timed_cd(sh, b) < 2.0
+    assert sh.timed_cd(b) < 2.0
     assert sh.venv() == str(b / ".venv")
-    assert sh.wait_for(lambda: _daemon_pid(sandbox) not in (None, pid))
+    assert sh.wait_for(lambda: sandbox.daemon_pid() not in (None, pid))
     sh.cd(a)  # through the new daemon, which adopted this shell's FIFOs
     assert sh.venv() == str(a / ".venv")
 
@@ -51,15 +33,15 @@ def test_stopped_daemon_never_hangs_and_is_replaced(sandbox, spawn):
     b = sandbox.project("b")
     sh = spawn()
     sh.cd(a)
-    pid = _daemon_pid(sandbox)
+    pid = sandbox.daemon_pid()
     assert pid
     os.kill(pid, signal.SIGSTOP)
     try:
-        assert _timed_cd(sh, b) < 2.0
+        assert sh.timed_cd(b) < 2.0
         assert sh.venv() == str(b / ".venv")
-        assert _timed_cd(sh, a) < 2.0
+        assert sh.timed_cd(a) < 2.0
         assert sh.venv() == str(a / ".venv")
-        assert sh.wait_for(lambda: _daemon_pid(sandbox) not in (None, pid))
+        assert sh.wait_for(lambda: sandbox.daemon_pid() not in (None, pid))
     finally:
         os.kill(pid, signal.SIGCONT)
     sh.cd(b)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from shellhook import adapters, daemonctl
+from shellhook import adapters
 from tests.conftest import require_shell
 from tests.shelldriver import PROMPT, PROMPT_RE
 from tests.shelldriver_fish import FishDriver
@@ -45,26 +45,8 @@ def fish(sandbox):
         driver.close()
 
 
-def _daemon_pid(sandbox) -> int:
-    old = dict(os.environ)
-    os.environ.update(sandbox.env)
-    try:
-        st = daemonctl.status()
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
-    assert st.pid, st
-    return st.pid
-
-
 def _daemon_up(sandbox) -> bool:
     return (sandbox.root / "run" / "shellhook" / "daemon.pid").exists()
-
-
-def _timed_cd(sh, path) -> float:
-    start = time.monotonic()
-    sh.cd(path)
-    return time.monotonic() - start
 
 
 # -- the script -------------------------------------------------------------------------
@@ -254,17 +236,17 @@ def test_stopped_then_killed_daemon_keeps_the_prompt_responsive(sandbox, fish):
     b = sandbox.project("b")
     sh = fish()
     sh.cd(a)
-    pid = _daemon_pid(sandbox)
+    pid = sandbox.daemon_pid()
     os.kill(pid, signal.SIGSTOP)
     try:
-        assert _timed_cd(sh, b) < 1.5
+        assert sh.timed_cd(b) < 1.5
         assert sh.venv() == str(b / ".venv")
     finally:
         with contextlib.suppress(ProcessLookupError):  # the fallback may have replaced it
             os.kill(pid, signal.SIGKILL)
-    assert _timed_cd(sh, a) < 1.5
+    assert sh.timed_cd(a) < 1.5
     assert sh.venv() == str(a / ".venv")
-    assert sh.wait_for(lambda: _daemon_pid(sandbox) != pid, timeout=3)
+    assert sh.wait_for(lambda: sandbox.daemon_pid() not in (None, pid), timeout=3)
     # Back on the daemon: the answer comes through <id>.a, nothing is marked stuck.
     assert sh.wait_for(lambda: sh.run("echo \"[$__shellhook_stuck]\"").strip() == b"[]",
                        timeout=3)
@@ -282,7 +264,7 @@ def test_unanswered_request_is_bounded(sandbox, fish):
     b = sandbox.project("b")
     sh = fish()
     sh.cd(a)
-    pid = _daemon_pid(sandbox)
+    pid = sandbox.daemon_pid()
     pidfile = sandbox.root / "run" / "shellhook" / "daemon.pid"
     real = pidfile.read_bytes()
     mute = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
@@ -290,7 +272,7 @@ def test_unanswered_request_is_bounded(sandbox, fish):
     try:
         pidfile.write_bytes(f"{mute.pid}\n".encode())
         for target in (b, a):
-            assert _timed_cd(sh, target) < 1.5
+            assert sh.timed_cd(target) < 1.5
             assert sh.venv() == str(target / ".venv")
             # It did wait for <id>.a, gave up, and answered through the one-shot.
             assert sh.run("echo \"[$__shellhook_stuck]\"").strip() in (
@@ -307,7 +289,7 @@ def test_ctrl_c_while_waiting_returns_the_prompt(sandbox, fish):
     a = sandbox.project("a")
     sh = fish()
     before = sh.getenv("PATH")
-    pid = _daemon_pid(sandbox)
+    pid = sandbox.daemon_pid()
     pidfile = sandbox.root / "run" / "shellhook" / "daemon.pid"
     real = pidfile.read_bytes()
     mute = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
