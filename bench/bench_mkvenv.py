@@ -63,19 +63,29 @@ class Bench:
         (run / "shellhook").chmod(0o700)
         path = [os.path.dirname(PY)] + ([os.path.dirname(uv)] if uv else [])
         self.env = {
-            "HOME": str(self.home), "USER": os.environ.get("USER", "bench"),
+            "HOME": str(self.home),
+            "USER": os.environ.get("USER", "bench"),
             "PATH": os.pathsep.join(path + ["/usr/local/bin", "/usr/bin", "/bin"]),
-            "LANG": "C.UTF-8", "XDG_RUNTIME_DIR": str(run),
+            "LANG": "C.UTF-8",
+            "XDG_RUNTIME_DIR": str(run),
             "XDG_DATA_HOME": str(self.home / ".local/share"),
             "XDG_STATE_HOME": str(self.home / ".local/state"),
             "XDG_CONFIG_HOME": str(self.home / ".config"),
             "XDG_CACHE_HOME": str(self.home / ".cache"),
             "WORKON_HOME": str(self.home / ".virtualenvs"),
             "SHELLHOOK_OPS_FILE": str(run / "shellhook" / "bench.ops"),
-            "SHELLHOOK_OPS_SEQ": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "SHELLHOOK_OPS_SEQ": "1",
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
         }
-        isolated = subprocess.run([PY, "-I", "-c", "import shellhook"], env=self.env,
-                                  cwd=self.home, capture_output=True).returncode == 0
+        isolated = (
+            subprocess.run(
+                [PY, "-I", "-c", "import shellhook"],
+                env=self.env,
+                cwd=self.home,
+                capture_output=True,
+            ).returncode
+            == 0
+        )
         self.shellhook = [PY, "-I", "-m", "shellhook"] if isolated else [PY, "-m", "shellhook"]
         if not isolated:  # not installed: run from the checkout
             self.env["PYTHONPATH"] = str(REPO)
@@ -91,8 +101,13 @@ class Bench:
     def time(self, argv: list[str], cwd: Path) -> float:
         """Seconds from start to exit of ``argv`` in ``cwd``; output discarded."""
         start = time.perf_counter()
-        proc = subprocess.run(argv, cwd=cwd, env={**self.env, "PWD": str(cwd)},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.run(
+            argv,
+            cwd=cwd,
+            env={**self.env, "PWD": str(cwd)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         elapsed = time.perf_counter() - start
         if proc.returncode != 0:
             raise RuntimeError(f"{' '.join(argv)} failed: {proc.stderr.decode()[-500:]}")
@@ -104,8 +119,7 @@ class Bench:
             seconds = self.time(self.shellhook + ["mkvenv", *scenario.mkvenv_args], proj)
         else:
             target = str(proj / ".venv")
-            seconds = self.time([a.replace("{target}", target) for a in scenario.reference],
-                                proj)
+            seconds = self.time([a.replace("{target}", target) for a in scenario.reference], proj)
         if not (proj / ".venv" / "pyvenv.cfg").is_file():
             raise RuntimeError(f"no venv made by {'mkvenv' if ours else scenario.reference}")
         shutil.rmtree(proj)
@@ -115,12 +129,13 @@ class Bench:
         self.one(scenario, True)  # warm-up: caches, .pyc files
         self.one(scenario, False)
         for i in range(scenario.iterations):
-            for ours in ((True, False) if i % 2 else (False, True)):
+            for ours in (True, False) if i % 2 else (False, True):
                 (scenario.ours if ours else scenario.theirs).append(self.one(scenario, ours))
 
     def startup(self, n: int) -> float:
-        return statistics.median(self.time(self.shellhook + ["--version"], self.home)
-                                 for _ in range(n))
+        return statistics.median(
+            self.time(self.shellhook + ["--version"], self.home) for _ in range(n)
+        )
 
 
 def other_python() -> str | None:
@@ -141,50 +156,91 @@ def scenarios(uv: str | None, fast: int, slow: int) -> list[Scenario]:
     # mkvenv's default: with uv, `uv venv` (no pip: uv pip installs); without, python -m
     # venv with pip. The budget applies to the default of the machine.
     out = [
-        Scenario("python -m venv (with pip)", ["--no-uv"], [PY, "-m", "venv", "{target}"],
-                 None if uv else 1.1, slow),
-        Scenario("python -m venv --without-pip", ["--no-uv", "--without-pip"],
-                 [PY, "-m", "venv", "--without-pip", "{target}"], None, fast),
+        Scenario(
+            "python -m venv (with pip)",
+            ["--no-uv"],
+            [PY, "-m", "venv", "{target}"],
+            None if uv else 1.1,
+            slow,
+        ),
+        Scenario(
+            "python -m venv --without-pip",
+            ["--no-uv", "--without-pip"],
+            [PY, "-m", "venv", "--without-pip", "{target}"],
+            None,
+            fast,
+        ),
     ]
     other = other_python()
     if other:
-        out.append(Scenario(f"{os.path.basename(other)} -m venv --without-pip (-p)",
-                            ["--no-uv", "--without-pip", "-p", other],
-                            [other, "-m", "venv", "--without-pip", "{target}"], None, fast))
+        out.append(
+            Scenario(
+                f"{os.path.basename(other)} -m venv --without-pip (-p)",
+                ["--no-uv", "--without-pip", "-p", other],
+                [other, "-m", "venv", "--without-pip", "{target}"],
+                None,
+                fast,
+            )
+        )
     if uv:
         out += [
             Scenario("uv venv", [], [uv, "venv", "--quiet", "{target}"], 1.2, fast),
-            Scenario("uv venv --python PY", [], [uv, "venv", "--quiet", "--python", PY,
-                                                 "{target}"], None, fast),
+            Scenario(
+                "uv venv --python PY",
+                [],
+                [uv, "venv", "--quiet", "--python", PY, "{target}"],
+                None,
+                fast,
+            ),
         ]
     return out
 
 
 def report(results: list[Scenario], startup: float, uv: str | None) -> str:
-    lines = [f"mkvenv benchmark: Python {sys.version.split()[0]} ({PY}); "
-             f"uv: {uv or 'not on PATH'}",
-             f"shellhook start-up (python -I -m shellhook --version): {startup * 1000:.0f} ms",
-             ""]
+    lines = [
+        f"mkvenv benchmark: Python {sys.version.split()[0]} ({PY}); uv: {uv or 'not on PATH'}",
+        f"shellhook start-up (python -I -m shellhook --version): {startup * 1000:.0f} ms",
+        "",
+    ]
     head = ("reference", "runs", "mkvenv", "reference", "ratio", "budget", "mark")
     rows = [head]
     for s in results:
-        rows.append((s.title, str(len(s.ours)), f"{statistics.median(s.ours) * 1000:.0f} ms",
-                     f"{statistics.median(s.theirs) * 1000:.0f} ms", f"{s.ratio():.2f}×",
-                     f"≤ {s.budget}×" if s.budget else "-", s.mark()))
+        rows.append(
+            (
+                s.title,
+                str(len(s.ours)),
+                f"{statistics.median(s.ours) * 1000:.0f} ms",
+                f"{statistics.median(s.theirs) * 1000:.0f} ms",
+                f"{s.ratio():.2f}×",
+                f"≤ {s.budget}×" if s.budget else "-",
+                s.mark(),
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     for r in rows:
         lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-    lines += ["", "medians of alternating runs, each in a fresh project directory; "
-              "mkvenv includes Python start-up, interpreter choice, trust record and reply"]
+    lines += [
+        "",
+        "medians of alternating runs, each in a fresh project directory; "
+        "mkvenv includes Python start-up, interpreter choice, trust record and reply",
+    ]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--iterations", type=int, default=15,
-                        help="runs of each side for the fast scenarios (default 15)")
-    parser.add_argument("--pip-iterations", type=int, default=5,
-                        help="runs of each side when pip is installed (default 5)")
+    parser.add_argument(
+        "--iterations",
+        type=int,
+        default=15,
+        help="runs of each side for the fast scenarios (default 15)",
+    )
+    parser.add_argument(
+        "--pip-iterations",
+        type=int,
+        default=5,
+        help="runs of each side when pip is installed (default 5)",
+    )
     parser.add_argument("--quick", action="store_true", help="3 and 1 runs: a smoke test")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
@@ -195,8 +251,11 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(Path(tmp), uv)
         startup = bench.startup(5)
         for scenario in scenarios(uv, fast, slow):
-            print(f"measuring: {scenario.title} ({scenario.iterations} × 2 runs)",
-                  file=sys.stderr, flush=True)
+            print(
+                f"measuring: {scenario.title} ({scenario.iterations} × 2 runs)",
+                file=sys.stderr,
+                flush=True,
+            )
             try:
                 bench.measure(scenario)
             except RuntimeError as exc:
@@ -204,9 +263,19 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             results.append(scenario)
     if args.json:
-        print(json.dumps({"startup_s": startup, "uv": uv, "python": PY,
-                          "results": [{**asdict(s), "ratio": s.ratio(), "mark": s.mark()}
-                                      for s in results]}, indent=1))
+        print(
+            json.dumps(
+                {
+                    "startup_s": startup,
+                    "uv": uv,
+                    "python": PY,
+                    "results": [
+                        {**asdict(s), "ratio": s.ratio(), "mark": s.mark()} for s in results
+                    ],
+                },
+                indent=1,
+            )
+        )
     else:
         print(report(results, startup, uv))
     return 0

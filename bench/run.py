@@ -52,9 +52,15 @@ PROMPT_B = PROMPT.encode()
 CD_BUDGET_US = 1000.0
 STARTUP_BUDGET_US = 10_000.0
 
-ROW_ORDER = ["prompt, dir unchanged", "cd into/out of project", "cd between projects",
-             "processes per prompt", "processes per cd (in/out/between)",
-             "start-up in $HOME", "start-up in a project"]
+ROW_ORDER = [
+    "prompt, dir unchanged",
+    "cd into/out of project",
+    "cd between projects",
+    "processes per prompt",
+    "processes per cd (in/out/between)",
+    "start-up in $HOME",
+    "start-up in a project",
+]
 METHOD_ORDER = ["pty batch", "pty single", "in-shell", "strace", "pty"]
 
 VARIANT_TITLES = {"none": "no hook", "shellhook": "shellhook", "direnv": "direnv"}
@@ -113,8 +119,9 @@ class Sandbox:
         # live on a tmpfs when there is one: on a disk file system every fsync of a reply
         # file costs what tmpfs does not.
         shm = tmpfs_dir()
-        self.runtime = Path(tempfile.mkdtemp(prefix="shellhook-bench-run-", dir=shm)
-                            if shm else self.root / "run")
+        self.runtime = Path(
+            tempfile.mkdtemp(prefix="shellhook-bench-run-", dir=shm) if shm else self.root / "run"
+        )
         self.runtime.mkdir(exist_ok=True)
         self.runtime.chmod(0o700)
         runtime = self.runtime
@@ -138,8 +145,14 @@ class Sandbox:
 
     def shellhook(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run the shellhook CLI in the sandbox."""
-        return subprocess.run([sys.executable, "-m", "shellhook", *args], env=self.env,
-                              capture_output=True, text=True, timeout=60, cwd=self.home)
+        return subprocess.run(
+            [sys.executable, "-m", "shellhook", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=self.home,
+        )
 
     def setup(self) -> None:
         """Projects A and B (a venv each, allowed), an .envrc each, the daemon started."""
@@ -152,11 +165,15 @@ class Sandbox:
                 raise RuntimeError(f"shellhook allow failed: {proc.stderr.strip()}")
             # What `layout python` amounts to for an existing .venv, without running python
             # at each load (which would make direnv look slower than it needs to be).
-            (project / ".envrc").write_text(
-                'export VIRTUAL_ENV="$PWD/.venv"\nPATH_add .venv/bin\n')
+            (project / ".envrc").write_text('export VIRTUAL_ENV="$PWD/.venv"\nPATH_add .venv/bin\n')
             if self.direnv:
-                subprocess.run([self.direnv, "allow", str(project)], env=self.env,
-                               capture_output=True, timeout=60, check=True)
+                subprocess.run(
+                    [self.direnv, "allow", str(project)],
+                    env=self.env,
+                    capture_output=True,
+                    timeout=60,
+                    check=True,
+                )
         proc = self.shellhook("daemon", "start")
         if proc.returncode != 0:
             raise RuntimeError(f"shellhook daemon start failed: {proc.stderr.strip()}")
@@ -185,8 +202,9 @@ class Sandbox:
 class Session:
     """One interactive shell of one variant, kept open across batches."""
 
-    def __init__(self, spec: ShellSpec, variant: str, rcdir: Path, env: dict[str, str],
-                 cwd: Path) -> None:
+    def __init__(
+        self, spec: ShellSpec, variant: str, rcdir: Path, env: dict[str, str], cwd: Path
+    ) -> None:
         self.spec = spec
         self.variant = variant
         self.term = Term(spec.argv(rcdir), spec.env(env, rcdir), str(cwd))
@@ -301,17 +319,25 @@ def clamp_even(value: float, low: int, high: int) -> int:
     return max(low, min(high, int(value) // 2 * 2))
 
 
-PHASE_LABELS = {"prompt": "prompt, dir unchanged", "inout": "cd into/out of project",
-                "between": "cd between projects"}
+PHASE_LABELS = {
+    "prompt": "prompt, dir unchanged",
+    "inout": "cd into/out of project",
+    "between": "cd between projects",
+}
 
 
-def measure_pty(box: Sandbox, spec: ShellSpec, sessions: dict[str, Session],
-                settings: Settings, result: ShellResult) -> None:
+def measure_pty(
+    box: Sandbox,
+    spec: ShellSpec,
+    sessions: dict[str, Session],
+    settings: Settings,
+    result: ShellResult,
+) -> None:
     """Batches of typed-ahead lines; per-operation time = batch time / lines."""
     variants = list(sessions)
     for phase in ("prompt", "inout", "between"):
         log(f"  {spec.name}: pty, {PHASE_LABELS[phase]}")
-        budget = (spec.prompt_budget_us if phase == "prompt" else CD_BUDGET_US)
+        budget = spec.prompt_budget_us if phase == "prompt" else CD_BUDGET_US
         row = Row(spec.name, PHASE_LABELS[phase], "pty batch", "time", budget)
         limit = settings.max_prompts if phase == "prompt" else settings.max_cds
         sizes: dict[str, int] = {}
@@ -332,14 +358,25 @@ def measure_pty(box: Sandbox, spec: ShellSpec, sessions: dict[str, Session],
         result.rows.append(row)
 
 
-def measure_single(box: Sandbox, spec: ShellSpec, sessions: dict[str, Session],
-                   settings: Settings, result: ShellResult) -> None:
+def measure_single(
+    box: Sandbox,
+    spec: ShellSpec,
+    sessions: dict[str, Session],
+    settings: Settings,
+    result: ShellResult,
+) -> None:
     """One cd at a time, a pause before each: the latency a user sees (daemon idle)."""
     variants = list(sessions)
     for phase in ("inout", "between"):
         log(f"  {spec.name}: pty single, {PHASE_LABELS[phase]}")
-        row = Row(spec.name, PHASE_LABELS[phase], "pty single", "time", CD_BUDGET_US,
-                  {v: [] for v in variants})
+        row = Row(
+            spec.name,
+            PHASE_LABELS[phase],
+            "pty single",
+            "time",
+            CD_BUDGET_US,
+            {v: [] for v in variants},
+        )
         lines = [line + "\n" for line in cd_payload(spec, phase, 2).splitlines()]
         for variant in variants:
             sessions[variant].run(spec.cd(spec.quote(str(phase_start(box, phase)))))
@@ -352,8 +389,13 @@ def measure_single(box: Sandbox, spec: ShellSpec, sessions: dict[str, Session],
         result.rows.append(row)
 
 
-def measure_inshell(box: Sandbox, spec: ShellSpec, sessions: dict[str, Session],
-                    settings: Settings, result: ShellResult) -> None:
+def measure_inshell(
+    box: Sandbox,
+    spec: ShellSpec,
+    sessions: dict[str, Session],
+    settings: Settings,
+    result: ShellResult,
+) -> None:
     """Loops inside the shell calling its own pre-prompt hooks, timed by its own clock."""
     script = box.root / f"inshell.{spec.ext}"
     script.write_text(spec.inshell_script())
@@ -369,7 +411,7 @@ def measure_inshell(box: Sandbox, spec: ShellSpec, sessions: dict[str, Session],
 
     for phase in ("prompt", "inout", "between"):
         log(f"  {spec.name}: in-shell, {PHASE_LABELS[phase]}")
-        budget = (spec.prompt_budget_us if phase == "prompt" else CD_BUDGET_US)
+        budget = spec.prompt_budget_us if phase == "prompt" else CD_BUDGET_US
         row = Row(spec.name, PHASE_LABELS[phase], "in-shell", "time", budget)
         sizes: dict[str, int] = {}
         for variant in variants:
@@ -381,8 +423,7 @@ def measure_inshell(box: Sandbox, spec: ShellSpec, sessions: dict[str, Session],
                 result.notes.append(f"in-shell timing gave no result for {variant} ({phase})")
                 sizes = {}
                 break
-            sizes[variant] = clamp_even(settings.batch_seconds * 1e6 / max(probe, 0.1), 20,
-                                        20000)
+            sizes[variant] = clamp_even(settings.batch_seconds * 1e6 / max(probe, 0.1), 20, 20000)
             row.samples[variant] = []
         if not sizes:
             continue
@@ -395,17 +436,29 @@ def measure_inshell(box: Sandbox, spec: ShellSpec, sessions: dict[str, Session],
         result.rows.append(row)
 
 
-def strace_count(session: Session, payload_text: str,
-                 trace_file: Path) -> tuple[int, int, int] | str:
+def strace_count(
+    session: Session, payload_text: str, trace_file: Path
+) -> tuple[int, int, int] | str:
     """(processes, execs, threads) started while ``payload_text`` runs, or a reason."""
     strace = shutil.which("strace")
     if not strace:
         return "strace is not installed (apt-get install strace)"
     trace_file.unlink(missing_ok=True)
     proc = subprocess.Popen(
-        [strace, "-f", "-e", "trace=execve,clone,clone3,fork,vfork", "-o", str(trace_file),
-         "-p", str(session.term.pid)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            strace,
+            "-f",
+            "-e",
+            "trace=execve,clone,clone3,fork,vfork",
+            "-o",
+            str(trace_file),
+            "-p",
+            str(session.term.pid),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stderr is not None
     first = proc.stderr.readline().decode(errors="replace")
     if "attached" not in first:
@@ -435,8 +488,13 @@ def strace_count(session: Session, payload_text: str,
     return spawns, execs, threads
 
 
-def measure_processes(box: Sandbox, spec: ShellSpec, sessions: dict[str, Session],
-                      settings: Settings, result: ShellResult) -> None:
+def measure_processes(
+    box: Sandbox,
+    spec: ShellSpec,
+    sessions: dict[str, Session],
+    settings: Settings,
+    result: ShellResult,
+) -> None:
     """Processes the shell spawns per unchanged prompt and per cd (strace -f, attached).
 
     Each traced batch ends with the end-mark line, itself one more unchanged prompt: the
@@ -444,8 +502,9 @@ def measure_processes(box: Sandbox, spec: ShellSpec, sessions: dict[str, Session
     """
     log(f"  {spec.name}: processes (strace)")
     n = max(3, settings.strace_ops // 3 * 3)
-    cds = (spec.cd(f"../{PROJECT_B}") + "\n" + spec.cd("..") + "\n" + spec.cd(PROJECT_A)
-           + "\n") * (n // 3)  # between, out of, into
+    cds = (spec.cd(f"../{PROJECT_B}") + "\n" + spec.cd("..") + "\n" + spec.cd(PROJECT_A) + "\n") * (
+        n // 3
+    )  # between, out of, into
     prompt_row = Row(spec.name, "processes per prompt", "strace", "count", 0.0)
     cd_row = Row(spec.name, "processes per cd (in/out/between)", "strace", "count", 0.0)
     threads: dict[str, float] = {}
@@ -465,27 +524,37 @@ def measure_processes(box: Sandbox, spec: ShellSpec, sessions: dict[str, Session
         cd_row.samples[variant] = [max(0.0, (c_spawns - per_prompt) / n)]
         threads[variant] = (p_threads + c_threads) / (2 * n + 1)
         if variant != "direnv" and (p_execs or c_execs):
-            result.notes.append(f"{VARIANT_TITLES[variant]}: {p_execs + c_execs} execve "
-                                f"while traced ({2 * n} operations)")
+            result.notes.append(
+                f"{VARIANT_TITLES[variant]}: {p_execs + c_execs} execve "
+                f"while traced ({2 * n} operations)"
+            )
     extra = threads.get("shellhook", 0.0) - threads.get("none", 0.0)
     if extra > 0.5:
         result.notes.append(f"shellhook: {extra:.2f} more threads per operation than no hook")
     result.rows += [prompt_row, cd_row]
 
 
-def measure_startup(box: Sandbox, spec: ShellSpec, rcdirs: dict[str, Path],
-                    settings: Settings, result: ShellResult) -> None:
+def measure_startup(
+    box: Sandbox, spec: ShellSpec, rcdirs: dict[str, Path], settings: Settings, result: ShellResult
+) -> None:
     """Time from fork to the first prompt, in HOME and in a project (daemon up)."""
     count = settings.startups if spec.name != "xonsh" else max(3, settings.startups // 3)
     variants = list(rcdirs)
     for place, cwd in (("$HOME", box.home), ("a project", box.home / PROJECT_A)):
         log(f"  {spec.name}: start-up in {place}")
-        row = Row(spec.name, f"start-up in {place}", "pty", "time", STARTUP_BUDGET_US,
-                  {v: [] for v in variants})
+        row = Row(
+            spec.name,
+            f"start-up in {place}",
+            "pty",
+            "time",
+            STARTUP_BUDGET_US,
+            {v: [] for v in variants},
+        )
         for _k, order in rotations(variants, count + 1):
             for variant in order:
-                term = Term(spec.argv(rcdirs[variant]), spec.env(box.env, rcdirs[variant]),
-                            str(cwd))
+                term = Term(
+                    spec.argv(rcdirs[variant]), spec.env(box.env, rcdirs[variant]), str(cwd)
+                )
                 try:
                     seen = term.expect(PROMPT_B, timeout=60)
                 finally:
@@ -495,8 +564,9 @@ def measure_startup(box: Sandbox, spec: ShellSpec, rcdirs: dict[str, Path],
         result.rows.append(row)
 
 
-def check_activation(box: Sandbox, spec: ShellSpec, sessions: dict[str, Session],
-                     result: ShellResult) -> None:
+def check_activation(
+    box: Sandbox, spec: ShellSpec, sessions: dict[str, Session], result: ShellResult
+) -> None:
     """Each hook must really activate project A's venv, or its figures mean nothing."""
     want = str(box.home / PROJECT_A / ".venv")
     for variant, session in sessions.items():
@@ -506,8 +576,10 @@ def check_activation(box: Sandbox, spec: ShellSpec, sessions: dict[str, Session]
         got = m.group(1) if m else "?"
         expected = "" if variant == "none" else want
         if got != expected:
-            result.notes.append(f"WARNING: {VARIANT_TITLES[variant]} in {PROJECT_A}: "
-                                f"VIRTUAL_ENV={got!r}, expected {expected!r}")
+            result.notes.append(
+                f"WARNING: {VARIANT_TITLES[variant]} in {PROJECT_A}: "
+                f"VIRTUAL_ENV={got!r}, expected {expected!r}"
+            )
         session.run(spec.cd(spec.quote(str(box.home))))
 
 
@@ -529,11 +601,13 @@ def bench_shell(box: Sandbox, name: str, settings: Settings) -> ShellResult:
     spec = SPECS[name](find_executable(name) or name)
     result = ShellResult(name, spec.version())
     hook_line = adapters.get(name).source_line(box.hook_file(name, spec.ext))
-    variants = [v for v in VARIANTS
-                if v != "direnv" or (box.direnv and spec.has_direnv_hook)]
+    variants = [v for v in VARIANTS if v != "direnv" or (box.direnv and spec.has_direnv_hook)]
     if "direnv" not in variants:
-        result.notes.append("direnv: " + ("not installed" if not box.direnv
-                                          else f"has no {name} hook") + "; no comparison")
+        result.notes.append(
+            "direnv: "
+            + ("not installed" if not box.direnv else f"has no {name} hook")
+            + "; no comparison"
+        )
     rcdirs: dict[str, Path] = {}
     for variant in variants:
         rcdir = box.root / "rc" / f"{name}-{variant}"
@@ -554,8 +628,12 @@ def bench_shell(box: Sandbox, name: str, settings: Settings) -> ShellResult:
         for session in sessions.values():
             session.close()
     measure_startup(box, spec, rcdirs, settings, result)
-    result.rows.sort(key=lambda r: (ROW_ORDER.index(r.label) if r.label in ROW_ORDER else 99,
-                                    METHOD_ORDER.index(r.method)))
+    result.rows.sort(
+        key=lambda r: (
+            ROW_ORDER.index(r.label) if r.label in ROW_ORDER else 99,
+            METHOD_ORDER.index(r.method),
+        )
+    )
     return result
 
 
@@ -588,35 +666,70 @@ def fmt_ratio(num: float | None, den: float | None) -> str:
     return f"{ratio:.3f}×" if ratio < 0.1 else f"{ratio:.2f}×"
 
 
-def render(results: list[ShellResult], skipped: dict[str, str], settings: Settings,
-           elapsed: float, load: tuple[float, ...]) -> str:
+def render(
+    results: list[ShellResult],
+    skipped: dict[str, str],
+    settings: Settings,
+    elapsed: float,
+    load: tuple[float, ...],
+) -> str:
     """The table and its notes."""
-    header = ["shell", "measure", "method", "no hook", "shellhook", "direnv", "added",
-              "budget", "mark", "×no hook", "×direnv"]
+    header = [
+        "shell",
+        "measure",
+        "method",
+        "no hook",
+        "shellhook",
+        "direnv",
+        "added",
+        "budget",
+        "mark",
+        "×no hook",
+        "×direnv",
+    ]
     lines: list[list[str]] = []
     for res in results:
         for row in res.rows:
             fmt = fmt_time if row.kind == "time" else fmt_count
             med = {v: row.median(v) for v in VARIANTS}
-            budget = ("-" if row.budget is None else
-                      (f"≤ {fmt_time(row.budget)}" if row.kind == "time"
-                       else f"{fmt_count(row.budget)}"))
+            budget = (
+                "-"
+                if row.budget is None
+                else (
+                    f"≤ {fmt_time(row.budget)}"
+                    if row.kind == "time"
+                    else f"{fmt_count(row.budget)}"
+                )
+            )
             # In-shell "no hook" is an empty loop: a ratio to it would mean nothing.
-            ratio_none = (fmt_ratio(med["shellhook"], med["none"])
-                          if row.kind == "time" and row.method != "in-shell" else "-")
-            ratio_direnv = (fmt_ratio(med["shellhook"], med["direnv"])
-                            if row.kind == "time" else "-")
-            lines.append([res.shell, row.label, row.method,
-                          fmt(med["none"]), fmt(med["shellhook"]),
-                          fmt(med["direnv"]) if "direnv" in row.samples else "n/a",
-                          fmt(row.added(), signed=True), budget, row.mark(),
-                          ratio_none, ratio_direnv])
+            ratio_none = (
+                fmt_ratio(med["shellhook"], med["none"])
+                if row.kind == "time" and row.method != "in-shell"
+                else "-"
+            )
+            ratio_direnv = fmt_ratio(med["shellhook"], med["direnv"]) if row.kind == "time" else "-"
+            lines.append(
+                [
+                    res.shell,
+                    row.label,
+                    row.method,
+                    fmt(med["none"]),
+                    fmt(med["shellhook"]),
+                    fmt(med["direnv"]) if "direnv" in row.samples else "n/a",
+                    fmt(row.added(), signed=True),
+                    budget,
+                    row.mark(),
+                    ratio_none,
+                    ratio_direnv,
+                ]
+            )
     widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
     right = {3, 4, 5, 6, 9, 10}
 
     def fmt_line(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        return "  ".join(
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        ).rstrip()
 
     out = [
         f"shellhook benchmark: medians of {settings.iterations} runs (start-ups: "
@@ -652,13 +765,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(
         description="Benchmark shellhook's hooks against no hook and direnv (a report: "
-                    "always exits 0 once it could measure).")
-    parser.add_argument("--shells", default="bash,zsh,fish,xonsh",
-                        help="comma-separated shells (default: %(default)s)")
-    parser.add_argument("--iterations", type=int, default=None,
-                        help="repetitions per figure (default 7; --quick: 3)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smaller batches and fewer repetitions (about a minute)")
+        "always exits 0 once it could measure)."
+    )
+    parser.add_argument(
+        "--shells",
+        default="bash,zsh,fish,xonsh",
+        help="comma-separated shells (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--iterations",
+        type=int,
+        default=None,
+        help="repetitions per figure (default 7; --quick: 3)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller batches and fewer repetitions (about a minute)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write every sample as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the sandbox directory")
     return parser.parse_args(argv)
@@ -697,11 +821,20 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.monotonic() - started
     print(render(results, skipped, settings, elapsed, load))
     if args.json:
-        Path(args.json).write_text(json.dumps({
-            "settings": asdict(settings), "elapsed_s": elapsed, "load_at_start": load,
-            "machine": platform.platform(), "cpus": os.cpu_count(),
-            "results": [asdict(r) for r in results], "skipped": skipped,
-        }, indent=1))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "settings": asdict(settings),
+                    "elapsed_s": elapsed,
+                    "load_at_start": load,
+                    "machine": platform.platform(),
+                    "cpus": os.cpu_count(),
+                    "results": [asdict(r) for r in results],
+                    "skipped": skipped,
+                },
+                indent=1,
+            )
+        )
     return 0
 
 

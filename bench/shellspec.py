@@ -103,8 +103,9 @@ class ShellSpec:
     def version(self) -> str:
         """The shell's version line."""
         try:
-            out = subprocess.run([self.executable, "--version"], capture_output=True,
-                                 text=True, timeout=30).stdout
+            out = subprocess.run(
+                [self.executable, "--version"], capture_output=True, text=True, timeout=30
+            ).stdout
         except (OSError, subprocess.SubprocessError):
             return "?"
         return out.strip().splitlines()[0] if out.strip() else "?"
@@ -229,12 +230,16 @@ class Fish(ShellSpec):
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
     def argv(self, rcdir: Path) -> list[str]:
-        return [self.executable, "--no-config", "-i", "-C",
-                f"source {self.quote(str(self.rc_path(rcdir)))}"]
+        return [
+            self.executable,
+            "--no-config",
+            "-i",
+            "-C",
+            f"source {self.quote(str(self.rc_path(rcdir)))}",
+        ]
 
     def rc_text(self, variant: str, hook_line: str) -> str:
-        lines = ["set -g fish_greeting ''",
-                 f"function fish_prompt; echo -n '{PROMPT}'; end"]
+        lines = ["set -g fish_greeting ''", f"function fish_prompt; echo -n '{PROMPT}'; end"]
         if variant == "shellhook":
             lines.append(hook_line)
         elif variant == "direnv":
@@ -316,8 +321,13 @@ class Xonsh(ShellSpec):
     def rc_text(self, variant: str, hook_line: str) -> str:
         # No xontrib autoloading: shellhook's own xontrib would load the hook into every
         # variant when shellhook is installed in the Python that runs xonsh.
-        lines = [f"$PROMPT = {PROMPT!r}", "$RIGHT_PROMPT = ''", "$BOTTOM_TOOLBAR = ''",
-                 "$XONSH_HISTORY_BACKEND = 'dummy'", "$XONTRIBS_AUTOLOAD_DISABLED = True"]
+        lines = [
+            f"$PROMPT = {PROMPT!r}",
+            "$RIGHT_PROMPT = ''",
+            "$BOTTOM_TOOLBAR = ''",
+            "$XONSH_HISTORY_BACKEND = 'dummy'",
+            "$XONTRIBS_AUTOLOAD_DISABLED = True",
+        ]
         if variant == "shellhook":
             lines.append(hook_line)
         return "\n".join(lines) + "\n"

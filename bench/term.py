@@ -26,8 +26,9 @@ class TermError(RuntimeError):
 class Term:
     """One program running on the slave side of a fresh pty, in its own session."""
 
-    def __init__(self, argv: list[str], env: dict[str, str], cwd: str,
-                 rows: int = 50, cols: int = 200) -> None:
+    def __init__(
+        self, argv: list[str], env: dict[str, str], cwd: str, rows: int = 50, cols: int = 200
+    ) -> None:
         """Fork and exec ``argv`` in ``cwd`` with exactly ``env``; echo off, fixed size."""
         self.argv = argv
         self.started = time.perf_counter()
@@ -57,7 +58,7 @@ class Term:
         readable, writable, _ = select.select([self.fd], wlist, [], timeout)
         if writable:
             with contextlib.suppress(BlockingIOError):
-                pending = pending[os.write(self.fd, pending):]
+                pending = pending[os.write(self.fd, pending) :]
         if readable:
             try:
                 chunk = os.read(self.fd, 1 << 16)
@@ -68,8 +69,9 @@ class Term:
                     raise
                 chunk = b""
             if chunk == b"":
-                raise TermError(f"{self.argv[0]} exited; output ended with "
-                                f"{bytes(self.log[-400:])!r}")
+                raise TermError(
+                    f"{self.argv[0]} exited; output ended with {bytes(self.log[-400:])!r}"
+                )
             if chunk:
                 self.buf += chunk
                 self.log += chunk
@@ -78,8 +80,7 @@ class Term:
             raise TimeoutError
         return pending
 
-    def _until(self, token: bytes, send: bytes, timeout: float,
-               out: bytearray | None) -> float:
+    def _until(self, token: bytes, send: bytes, timeout: float, out: bytearray | None) -> float:
         """Send ``send`` (interleaved with reading), then read until ``token`` appears.
 
         Output before the token goes to ``out`` (if given); the token is consumed.
@@ -93,7 +94,7 @@ class Term:
                 seen = time.perf_counter()
                 if out is not None:
                     out += self.buf[:i]
-                self.buf = self.buf[i + len(token):]
+                self.buf = self.buf[i + len(token) :]
                 return seen
             if i < 0:  # keep only a tail that may hold the start of the token
                 keep = max(len(self.buf) - len(token) + 1, 0)
@@ -103,8 +104,10 @@ class Term:
             try:
                 pending = self._pump(pending, deadline)
             except TimeoutError:
-                raise TermError(f"timed out waiting for {token!r} from {self.argv[0]}; "
-                                f"output ended with {bytes(self.log[-400:])!r}") from None
+                raise TermError(
+                    f"timed out waiting for {token!r} from {self.argv[0]}; "
+                    f"output ended with {bytes(self.log[-400:])!r}"
+                ) from None
 
     def expect(self, token: bytes, send: bytes = b"", timeout: float = 30.0) -> float:
         """Send ``send``, read until ``token``; return when it was seen (perf_counter)."""

@@ -74,8 +74,7 @@ def cmd_allow(args: argparse.Namespace) -> int:
         raise UserError(f"no venv for {path_for_terminal(directory)}; nothing to allow")
     assert res.venv and res.project
     TrustStore().allow(res.project, res.venv, res.pointer)
-    print(f"shellhook: allowed {path_for_terminal(res.venv)} for "
-          f"{path_for_terminal(res.project)}")
+    print(f"shellhook: allowed {path_for_terminal(res.venv)} for {path_for_terminal(res.project)}")
     oneshot.nudge()
     return 0
 
@@ -106,8 +105,10 @@ def cmd_status(_args: argparse.Namespace) -> int:
     if res.found:
         target = judge(res, ctx)
         verdict = "trusted" if target.usable else (target.warning or "").removeprefix("shellhook: ")
-        print(f"here:        {path_for_terminal(res.venv or '')} ({for_terminal(res.detail)}); "
-              f"{for_terminal(verdict)}")
+        print(
+            f"here:        {path_for_terminal(res.venv or '')} ({for_terminal(res.detail)}); "
+            f"{for_terminal(verdict)}"
+        )
     else:
         print(f"here:        {for_terminal(res.problem) if res.problem else 'no venv'}")
     print(f"WORKON_HOME: {path_for_terminal(ctx.resolver.workon_home)}")
@@ -186,8 +187,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_daemon)
     p = sub.add_parser("rc", help="add or remove the hook in shell start-up files (install.sh)")
     p.add_argument("action", choices=("install", "uninstall"))
-    p.add_argument("shell", nargs="*", choices=[[], *adapters.SHELLS], metavar="SHELL",
-                   help="default: every supported shell found on PATH")
+    p.add_argument(
+        "shell",
+        nargs="*",
+        choices=[[], *adapters.SHELLS],
+        metavar="SHELL",
+        help="default: every supported shell found on PATH",
+    )
     p.set_defaults(func=cmd_rc)
     venvcli.register(sub)
     return parser

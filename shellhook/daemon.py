@@ -87,8 +87,12 @@ class Daemon:
         trust = str(self.ctx.trust.root)
         # Watched whatever the shells do: new shells, named venvs, trust, config.
         self.static_watch = {
-            str(rundir), self.resolver.workon_home, os.path.dirname(self.resolver.workon_home),
-            trust, os.path.join(trust, "allow"), os.path.join(trust, "deny"),
+            str(rundir),
+            self.resolver.workon_home,
+            os.path.dirname(self.resolver.workon_home),
+            trust,
+            os.path.join(trust, "allow"),
+            os.path.join(trust, "deny"),
             str(locations.config_file().parent),
         }
 
@@ -280,9 +284,11 @@ class Daemon:
                 os.unlink(os.path.join(self.rundir, f"{client.sid}.n"))
         try:
             if client.reply_fd < 0:
-                client.reply_fd = os.open(self.rundir / f"{client.sid}.a",
-                                          os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
-                                          0o600)
+                client.reply_fd = os.open(
+                    self.rundir / f"{client.sid}.a",
+                    os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                    0o600,
+                )
             os.pwrite(client.reply_fd, frame, 0)
             os.ftruncate(client.reply_fd, len(frame))
         except OSError as exc:
@@ -307,8 +313,9 @@ class Daemon:
             self._ring(client, protocol.DOORBELL_NUDGE)
         else:
             with contextlib.suppress(OSError):
-                fd = os.open(self.rundir / f"{client.sid}.n",
-                             os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+                fd = os.open(
+                    self.rundir / f"{client.sid}.n", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600
+                )
                 os.close(fd)
 
     # -- file events ----------------------------------------------------------------

@@ -83,7 +83,8 @@ def _setup_logging() -> None:
             locations.ensure_private_dir(logdir.parent)  # it also holds the trust store
         locations.ensure_private_dir(logdir)
         handler: logging.Handler = RotatingFileHandler(
-            logdir / "daemon.log", maxBytes=256 * 1024, backupCount=1)
+            logdir / "daemon.log", maxBytes=256 * 1024, backupCount=1
+        )
     except (OSError, locations.UnsafeDirectory):
         handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -96,7 +97,7 @@ def _process_state(pid: int) -> str | None:
         data = Path(f"/proc/{pid}/stat").read_bytes()
     except OSError:
         return None
-    return data[data.rfind(b")") + 2:][:1].decode()
+    return data[data.rfind(b")") + 2 :][:1].decode()
 
 
 def status(rundir: Path | None = None) -> Status:
@@ -125,8 +126,13 @@ def spawn() -> None:
     env = {k: v for k, v in os.environ.items() if k in KEPT_ENV or k.startswith("XDG_")}
     subprocess.Popen(  # noqa: S603 - our own interpreter, fixed at install time
         [sys.executable, "-I", "-m", "shellhook", "daemon", "run"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        close_fds=True, start_new_session=True, cwd="/", env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        close_fds=True,
+        start_new_session=True,
+        cwd="/",
+        env=env,
     )
 
 

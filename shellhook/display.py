@@ -34,7 +34,7 @@ def path_for_terminal(path: str | os.PathLike[str]) -> str:
     text = os.fspath(path)
     home = os.path.expanduser("~")
     if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
-        text = "~" + text[len(home):]
+        text = "~" + text[len(home) :]
     return for_terminal(text)
 
 

@@ -58,6 +58,7 @@ class NoInterpreter(Exception):
 
 # -- version specifiers ---------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Clause:
     """One ``op version`` part of a specifier set such as ``>=3.9,<4``."""
@@ -176,6 +177,7 @@ def must_satisfy(clauses: tuple[Clause, ...], version: Version) -> bool:
 
 # -- requests -------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Request:
     """What the user (or the project) asked for."""
@@ -211,8 +213,9 @@ def parse_request(text: str, origin: str = "") -> Request:
         return Request("default", text, origin)
     m = _VERSION_REQUEST.match(text)
     if m:
-        return Request("version", m.group(1), origin,
-                       prefix=tuple(int(p) for p in m.group(1).split(".")))
+        return Request(
+            "version", m.group(1), origin, prefix=tuple(int(p) for p in m.group(1).split("."))
+        )
     if text[0] in "<>=!~":
         return Request("spec", text, origin, clauses=parse_specifiers(text))
     if any(ch.isspace() for ch in text) or text.startswith("-"):
@@ -263,9 +266,12 @@ def project_python(start: str, root: str) -> ProjectPython:
     try:
         spec = read_requires_python(pyproject)
         if spec is not None:
-            requires = Request("spec", spec.strip(),
-                               f"requires-python in {path_for_terminal(pyproject)}",
-                               clauses=parse_specifiers(spec))
+            requires = Request(
+                "spec",
+                spec.strip(),
+                f"requires-python in {path_for_terminal(pyproject)}",
+                clauses=parse_specifiers(spec),
+            )
     except SpecifierError as exc:
         warnings.append(f"ignoring requires-python: {exc}")
     request = None
@@ -287,6 +293,7 @@ def project_python(start: str, root: str) -> ProjectPython:
 
 
 # -- candidates and ranking -------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Interpreter:
@@ -313,13 +320,13 @@ def _matches(request: Request, version: Version) -> tuple[bool, bool]:
         ok = len(version) >= 2 and prefix[: len(version)] == version
         return ok, False
     if request.kind == "spec":
-        return (may_satisfy(request.clauses, version),
-                must_satisfy(request.clauses, version))
+        return (may_satisfy(request.clauses, version), must_satisfy(request.clauses, version))
     return False, False
 
 
-def rank(request: Request, candidates: list[Interpreter],
-         default: Interpreter | None = None) -> list[Interpreter]:
+def rank(
+    request: Request, candidates: list[Interpreter], default: Interpreter | None = None
+) -> list[Interpreter]:
     """Candidates that match a version or specifier request, best first.
 
     The default interpreter wins when it matches (least surprise: it is what ``python3``
@@ -334,8 +341,9 @@ def rank(request: Request, candidates: list[Interpreter],
     scored.sort(key=lambda item: item[:3], reverse=True)
     ranked = [item[3] for item in scored]
     if default is not None and default.version and _matches(request, default.version)[1]:
-        ranked = [default] + [c for c in ranked if os.path.realpath(c.path)
-                              != os.path.realpath(default.path)]
+        ranked = [default] + [
+            c for c in ranked if os.path.realpath(c.path) != os.path.realpath(default.path)
+        ]
     return ranked
 
 
@@ -381,8 +389,9 @@ def find_on_path(dirs: list[str]) -> list[Interpreter]:
 
 def pyenv_root(env: dict[str, str]) -> str | None:
     """``$PYENV_ROOT`` or ``~/.pyenv`` when it has a versions directory."""
-    root = env.get("PYENV_ROOT") or os.path.join(env.get("HOME") or os.path.expanduser("~"),
-                                                 ".pyenv")
+    root = env.get("PYENV_ROOT") or os.path.join(
+        env.get("HOME") or os.path.expanduser("~"), ".pyenv"
+    )
     return root if os.path.isdir(os.path.join(root, "versions")) else None
 
 
@@ -411,8 +420,13 @@ def probe(path: str) -> Interpreter | None:
     """Run ``path`` once to learn its real executable and version (None if it fails)."""
     code = "import sys; print(sys.executable); print(*sys.version_info[:3], sep='.')"
     try:
-        proc = subprocess.run([path, "-I", "-c", code], capture_output=True, text=True,
-                              timeout=20, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            [path, "-I", "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            stdin=subprocess.DEVNULL,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     lines = proc.stdout.splitlines()
@@ -430,8 +444,14 @@ def uv_python_find(uv: str, request: str) -> str | None:
     """``uv python find REQUEST`` (no download): an interpreter path, or None."""
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
     try:
-        proc = subprocess.run([uv, "python", "find", "--", request], capture_output=True,
-                              text=True, timeout=30, stdin=subprocess.DEVNULL, env=env)
+        proc = subprocess.run(
+            [uv, "python", "find", "--", request],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     path = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
@@ -460,14 +480,16 @@ class Finder:
     _default: Interpreter | None = field(default=None, repr=False)
 
     @classmethod
-    def from_environment(cls, env: dict[str, str] | None = None,
-                         uv: str | None = None) -> Finder:
+    def from_environment(cls, env: dict[str, str] | None = None, uv: str | None = None) -> Finder:
         """A finder for this process's PATH, skipping the active venv's bin."""
         env = dict(os.environ if env is None else env)
         venv = env.get("VIRTUAL_ENV", "")
-        return cls(path_env=env.get("PATH", os.defpath),
-                   skip_dirs=(os.path.join(venv, "bin"),) if venv else (),
-                   pyenv=pyenv_root(env), uv=uv)
+        return cls(
+            path_env=env.get("PATH", os.defpath),
+            skip_dirs=(os.path.join(venv, "bin"),) if venv else (),
+            pyenv=pyenv_root(env),
+            uv=uv,
+        )
 
     def candidates(self) -> list[Interpreter]:
         """``pythonX.Y`` on PATH, then pyenv's CPython versions."""
@@ -481,8 +503,9 @@ class Finder:
         if self._default is None:
             path = None
             for name in ("python3", "python"):
-                path = shutil.which(name, path=os.pathsep.join(
-                    path_dirs(self.path_env, self.skip_dirs)))
+                path = shutil.which(
+                    name, path=os.pathsep.join(path_dirs(self.path_env, self.skip_dirs))
+                )
                 if path:
                     break
             if path is None:

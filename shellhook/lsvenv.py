@@ -17,8 +17,11 @@ from shellhook.venvcommon import is_active, linked_project, one_line_errors, say
 
 def _trusted_project_venvs(store: TrustStore) -> list[tuple[str, str]]:
     """(project, venv) of every allow record (the project venvs shellhook knows)."""
-    return [(r["project"], r["venv"]) for r in store.records()
-            if isinstance(r.get("project"), str) and isinstance(r.get("venv"), str)]
+    return [
+        (r["project"], r["venv"])
+        for r in store.records()
+        if isinstance(r.get("project"), str) and isinstance(r.get("venv"), str)
+    ]
 
 
 def list_venvs() -> list[dict]:
@@ -35,8 +38,16 @@ def list_venvs() -> list[dict]:
             python = venvinfo.python_version(venvinfo.read_cfg(real))
         except OSError:
             python = ""
-        rows.append({"name": name, "path": real, "kind": kind, "python": python,
-                     "project": project, "active": is_active(real)})
+        rows.append(
+            {
+                "name": name,
+                "path": real,
+                "kind": kind,
+                "python": python,
+                "project": project,
+                "active": is_active(real),
+            }
+        )
 
     for name in venvnames.list_names(home):
         venv = os.path.join(home, name)
@@ -57,8 +68,15 @@ def cmd_lsvenv(args: argparse.Namespace) -> int:
     if not rows:
         say("shellhook: no venvs yet (make one with: mkvenv, or mkvenv NAME)")
         return 0
-    table = [("*" if r["active"] else " ", for_terminal(r["name"]), r["python"] or "?",
-              path_for_terminal(r["project"]) if r["project"] else "-") for r in rows]
+    table = [
+        (
+            "*" if r["active"] else " ",
+            for_terminal(r["name"]),
+            r["python"] or "?",
+            path_for_terminal(r["project"]) if r["project"] else "-",
+        )
+        for r in rows
+    ]
     width_name = max(len(t[1]) for t in table)
     width_py = max(len(t[2]) for t in table)
     for mark, name, python, project in table:

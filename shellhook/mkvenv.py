@@ -45,19 +45,22 @@ def _check_pointer_slot(root: str, name: str, force: bool) -> None:
         raise VenvCommandError(
             f"{path_for_terminal(pointer)} is a directory; not linking "
             f"{path_for_terminal(root)} to '{name}' (remove it with: rmvenv, "
-            "or run mkvenv without NAME)")
+            "or run mkvenv without NAME)"
+        )
     try:
         current = parse_pointer(read_small_file(pointer))
     except (OSError, ValueError):
         current = None
     if current != name and not force:
         shown = f"'{for_terminal(current)}'" if current else "something else"
-        raise VenvCommandError(f"{path_for_terminal(pointer)} already points to {shown} "
-                               "(use --force to relink)")
+        raise VenvCommandError(
+            f"{path_for_terminal(pointer)} already points to {shown} (use --force to relink)"
+        )
 
 
-def _choose_interpreter(wanted: interpreters.Request | None, cwd: str, root: str | None,
-                        uv: str | None):
+def _choose_interpreter(
+    wanted: interpreters.Request | None, cwd: str, root: str | None, uv: str | None
+):
     """The interpreter for this mkvenv (``-p``, else what the project asks for, else the
     default), the request it answers, and the requires-python to check it against."""
     project = interpreters.project_python(cwd, root or cwd)
@@ -68,8 +71,9 @@ def _choose_interpreter(wanted: interpreters.Request | None, cwd: str, root: str
     return finder.find(request), request, project.requires
 
 
-def _check_version(venv: str, request: interpreters.Request,
-                   requires: interpreters.Request | None) -> None:
+def _check_version(
+    venv: str, request: interpreters.Request, requires: interpreters.Request | None
+) -> None:
     """Warn when the venv's Python does not match what was asked for."""
     try:
         version = interpreters.parse_version(venvinfo.python_version(venvinfo.read_cfg(venv)))
@@ -79,11 +83,16 @@ def _check_version(venv: str, request: interpreters.Request,
     for req in (request, requires):
         if req is None or req.kind not in ("version", "spec"):
             continue
-        ok = (version[: len(req.prefix)] == req.prefix if req.kind == "version"
-              else interpreters.satisfies(req.clauses, version))
+        ok = (
+            version[: len(req.prefix)] == req.prefix
+            if req.kind == "version"
+            else interpreters.satisfies(req.clauses, version)
+        )
         if not ok:
-            say(f"shellhook: warning: the venv has Python {shown}, "
-                f"not {for_terminal(req.describe())}")
+            say(
+                f"shellhook: warning: the venv has Python {shown}, "
+                f"not {for_terminal(req.describe())}"
+            )
 
 
 def _activation_ops(cwd: str, target: str, named: bool) -> tuple[shellops.Ops, str]:
@@ -96,18 +105,27 @@ def _activation_ops(cwd: str, target: str, named: bool) -> tuple[shellops.Ops, s
         found = judge(res, ctx)
         if found.usable:
             assert res.project is not None
-            ops += [(protocol.OP_SUPPRESS, ""), (protocol.OP_PROJECT, res.project),
-                    (protocol.OP_LABEL, prompt_label(found.name)),
-                    (protocol.OP_NAME, found.name), (protocol.OP_ACTIVATE, real)]
+            ops += [
+                (protocol.OP_SUPPRESS, ""),
+                (protocol.OP_PROJECT, res.project),
+                (protocol.OP_LABEL, prompt_label(found.name)),
+                (protocol.OP_NAME, found.name),
+                (protocol.OP_ACTIVATE, real),
+            ]
             return ops, found.name
         if found.warning:
             ops.append((protocol.OP_WARN, found.warning))
     rule = None if named else RULE_DOT_VENV
     project = None if named else os.path.dirname(real)
-    name = venvinfo.prompt_name(Resolution(venv=real, project=project, rule=rule),
-                                venvinfo.read_cfg(real))
-    ops += [(protocol.OP_PROJECT, project or ""), (protocol.OP_LABEL, prompt_label(name)),
-            (protocol.OP_NAME, name), (protocol.OP_MANUAL, real)]
+    name = venvinfo.prompt_name(
+        Resolution(venv=real, project=project, rule=rule), venvinfo.read_cfg(real)
+    )
+    ops += [
+        (protocol.OP_PROJECT, project or ""),
+        (protocol.OP_LABEL, prompt_label(name)),
+        (protocol.OP_NAME, name),
+        (protocol.OP_MANUAL, real),
+    ]
     return ops, name
 
 
@@ -116,29 +134,35 @@ def _target(cwd: str, root: str | None, name: str | None, force: bool) -> str:
     there that ``--force`` may not replace, nothing that blocks the project's pointer)."""
     store = os.path.realpath(workon_home())
     if root is not None and (is_venv_dir(root) or within(os.path.realpath(root), store)):
-        raise VenvCommandError(f"{path_for_terminal(root)} is a venv or inside $WORKON_HOME, "
-                               "not a project")
+        raise VenvCommandError(
+            f"{path_for_terminal(root)} is a venv or inside $WORKON_HOME, not a project"
+        )
     if name is None:
         if root is None:
             raise VenvCommandError(
                 f"{path_for_terminal(cwd)} is not a project (home and / never are): cd into "
-                "a project, or give a NAME to make one in $WORKON_HOME")
+                "a project, or give a NAME to make one in $WORKON_HOME"
+            )
         target = os.path.join(root, ".venv")
     else:
         target = os.path.join(workon_home(), name)
         if root is not None:
             _check_pointer_slot(root, name, force)
     if ":" in target:
-        raise VenvCommandError(f"{path_for_terminal(target)} has a ':' in its path, so its "
-                               "bin cannot go on PATH (':' separates PATH entries)")
+        raise VenvCommandError(
+            f"{path_for_terminal(target)} has a ':' in its path, so its "
+            "bin cannot go on PATH (':' separates PATH entries)"
+        )
     if os.path.lexists(target):
         if not force:
             hint = f"workon {name} to use it, " if name else ""
-            raise VenvCommandError(f"{path_for_terminal(target)} already exists "
-                                   f"({hint}--force to recreate it)")
+            raise VenvCommandError(
+                f"{path_for_terminal(target)} already exists ({hint}--force to recreate it)"
+            )
         if not venvmake.replaceable(target):
-            raise VenvCommandError(f"{path_for_terminal(target)} is not a venv; "
-                                   "not replacing it (remove it yourself)")
+            raise VenvCommandError(
+                f"{path_for_terminal(target)} is not a venv; not replacing it (remove it yourself)"
+            )
     return target
 
 
@@ -164,14 +188,22 @@ def cmd_mkvenv(args: argparse.Namespace) -> int:
     if (requirements or args.install) and uv is None and not with_pip:
         raise VenvCommandError("-r and --install need pip: drop --without-pip")
     tool = "uv" if uv else "python -m venv"
-    say(f"shellhook: creating {path_for_terminal(target)} from {interpreter.describe()} "
-        f"with {tool}{'' if with_pip else ', without pip'}")
-    plan = venvmake.Plan(target=target, interpreter=interpreter, uv=uv, with_pip=with_pip,
-                         requirements=tuple(requirements),
-                         install_project=root if args.install else None,
-                         project_link=root if name and root else None,
-                         replace=args.force, workdir=root or cwd,
-                         in_process=uv is None and venvmake.same_interpreter(interpreter.path))
+    say(
+        f"shellhook: creating {path_for_terminal(target)} from {interpreter.describe()} "
+        f"with {tool}{'' if with_pip else ', without pip'}"
+    )
+    plan = venvmake.Plan(
+        target=target,
+        interpreter=interpreter,
+        uv=uv,
+        with_pip=with_pip,
+        requirements=tuple(requirements),
+        install_project=root if args.install else None,
+        project_link=root if name and root else None,
+        replace=args.force,
+        workdir=root or cwd,
+        in_process=uv is None and venvmake.same_interpreter(interpreter.path),
+    )
     pointer: list[bytes] = []
     relink = root is not None and os.path.lexists(os.path.join(root, ".venv"))
 

@@ -87,13 +87,21 @@ def judge(res: Resolution, ctx: Context) -> Target:
         if verdict.refused:
             return Target(res, False, f"shellhook: not activating {shown}: {verdict.reason}")
         allow = "shellhook allow " + shlex.quote(res.project)
-        return Target(res, False, f"shellhook: {shown} is {verdict.reason}; "
-                                  f"to activate it, run: {path_for_terminal(allow)}")
+        return Target(
+            res,
+            False,
+            f"shellhook: {shown} is {verdict.reason}; "
+            f"to activate it, run: {path_for_terminal(allow)}",
+        )
     broken = venvinfo.broken_reason(res.venv)
     if broken:
         fix = "python3 -m venv --clear " + shlex.quote(res.venv)
-        return Target(res, False, f"shellhook: not activating {shown}: {broken}; "
-                                  f"recreate it with: {path_for_terminal(fix)}")
+        return Target(
+            res,
+            False,
+            f"shellhook: not activating {shown}: {broken}; "
+            f"recreate it with: {path_for_terminal(fix)}",
+        )
     return Target(res, True, None, venvinfo.prompt_name(res, venvinfo.read_cfg(res.venv)))
 
 
@@ -132,18 +140,27 @@ def decide(req: Request, target: Target, ctx: Context) -> Ops:
     if marker:
         if wanted == marker:
             if not req.owned:
-                ops += [(p.OP_PROJECT, res.project or ""), (p.OP_LABEL, prompt_label(target.name)),
-                        (p.OP_ADOPT, marker)]
+                ops += [
+                    (p.OP_PROJECT, res.project or ""),
+                    (p.OP_LABEL, prompt_label(target.name)),
+                    (p.OP_ADOPT, marker),
+                ]
             return ops
         ops.append((p.OP_DEACTIVATE, ""))
         if req.owned and wanted is None:
             info(f"shellhook: deactivated {path_for_terminal(venv_display_name(marker))}")
     if wanted is not None:
         assert res.project is not None
-        ops += [(p.OP_PROJECT, res.project), (p.OP_LABEL, prompt_label(target.name)),
-                (p.OP_NAME, target.name), (p.OP_ACTIVATE, wanted)]
-        info(f"shellhook: activated {path_for_terminal(target.name)} "
-             f"({path_for_terminal(res.detail)})")
+        ops += [
+            (p.OP_PROJECT, res.project),
+            (p.OP_LABEL, prompt_label(target.name)),
+            (p.OP_NAME, target.name),
+            (p.OP_ACTIVATE, wanted),
+        ]
+        info(
+            f"shellhook: activated {path_for_terminal(target.name)} "
+            f"({path_for_terminal(res.detail)})"
+        )
     elif target.warning and not suppressed:
         ops.append((p.OP_WARN, target.warning))
     return ops

@@ -70,8 +70,15 @@ def parse_request(fields: list[bytes]) -> Request:
 
 def encode_request(req: Request) -> bytes:
     """The bytes a hook script sends for ``req`` (used by the Python clients and tests)."""
-    fields = ["Q", req.seq, req.pwd, req.virtual_env, req.marker, "1" if req.owned else "0",
-              req.suppressed]
+    fields = [
+        "Q",
+        req.seq,
+        req.pwd,
+        req.virtual_env,
+        req.marker,
+        "1" if req.owned else "0",
+        req.suppressed,
+    ]
     return b"".join(_enc(f) + b"\0" for f in fields)
 
 
@@ -104,8 +111,8 @@ class RequestReader:
             if start < 0:
                 self._buf = b""
                 return requests
-            if start > 0 and self._buf[start - 1:start] != b"\0":
-                self._buf = self._buf[start + 2:]  # a Q inside some other field
+            if start > 0 and self._buf[start - 1 : start] != b"\0":
+                self._buf = self._buf[start + 2 :]  # a Q inside some other field
                 continue
             fields = self._buf[start:].split(b"\0", REQUEST_FIELDS)
             if len(fields) <= REQUEST_FIELDS:

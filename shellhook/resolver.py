@@ -144,8 +144,12 @@ class Resolver:
         for name, rule in ((".venv", RULE_DOT_VENV), ("venv", RULE_VENV)):
             candidate = os.path.join(d, name)
             if is_venv_dir(candidate):
-                return Resolution(venv=os.path.realpath(candidate), project=d, rule=rule,
-                                  detail=f"{name}/ directory")
+                return Resolution(
+                    venv=os.path.realpath(candidate),
+                    project=d,
+                    rule=rule,
+                    detail=f"{name}/ directory",
+                )
         child = self._fancy_child(d)
         if child is not None:
             return Resolution(
@@ -169,25 +173,49 @@ class Resolver:
             data = read_small_file(pointer, MAX_POINTER_BYTES)
             target = parse_pointer(data)
         except OSError as exc:
-            return Resolution(project=d, rule=RULE_POINTER, pointer_path=pointer,
-                              problem=f"cannot read pointer file {pointer}: {exc.strerror}")
+            return Resolution(
+                project=d,
+                rule=RULE_POINTER,
+                pointer_path=pointer,
+                problem=f"cannot read pointer file {pointer}: {exc.strerror}",
+            )
         except ValueError as exc:
-            return Resolution(project=d, rule=RULE_POINTER, pointer_path=pointer,
-                              problem=f"pointer file {pointer} {exc}")
+            return Resolution(
+                project=d,
+                rule=RULE_POINTER,
+                pointer_path=pointer,
+                problem=f"pointer file {pointer} {exc}",
+            )
         if "/" in target:
             venv = os.path.normpath(os.path.join(d, os.path.expanduser(target)))
             detail = f".venv pointer file -> {target}"
         elif target in (".", ".."):
-            return Resolution(project=d, rule=RULE_POINTER, pointer_path=pointer, pointer=data,
-                              problem=f"pointer file {pointer} names {target!r}, not a venv")
+            return Resolution(
+                project=d,
+                rule=RULE_POINTER,
+                pointer_path=pointer,
+                pointer=data,
+                problem=f"pointer file {pointer} names {target!r}, not a venv",
+            )
         else:
             venv = os.path.join(self.workon_home, target)
             detail = f".venv pointer file -> {target} in $WORKON_HOME"
         if not is_venv_dir(venv):
-            return Resolution(project=d, rule=RULE_POINTER, pointer_path=pointer, pointer=data,
-                              problem=f"pointer file {pointer} names {venv}, which is not a venv")
-        return Resolution(venv=os.path.realpath(venv), project=d, rule=RULE_POINTER,
-                          detail=detail, pointer=data, pointer_path=pointer)
+            return Resolution(
+                project=d,
+                rule=RULE_POINTER,
+                pointer_path=pointer,
+                pointer=data,
+                problem=f"pointer file {pointer} names {venv}, which is not a venv",
+            )
+        return Resolution(
+            venv=os.path.realpath(venv),
+            project=d,
+            rule=RULE_POINTER,
+            detail=detail,
+            pointer=data,
+            pointer_path=pointer,
+        )
 
     def _fancy_child(self, d: str) -> str | None:
         try:
@@ -238,4 +266,3 @@ def read_project_links(workon_home: str) -> dict[str, str]:
         for key in (os.path.normpath(target), os.path.realpath(target)):
             links.setdefault(key, entry.path)
     return links
-

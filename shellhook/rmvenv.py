@@ -117,13 +117,19 @@ def cmd_rmvenv(args: argparse.Namespace) -> int:
         raise VenvCommandError(f"{path_for_terminal(entry)} is not a venv; not removing it")
     if project:
         candidate = os.path.join(project, ".venv")
-        if candidate not in pointers and os.path.isfile(candidate) \
-                and not os.path.islink(candidate):
+        if (
+            candidate not in pointers
+            and os.path.isfile(candidate)
+            and not os.path.islink(candidate)
+        ):
             pointers.append(candidate)
     pointers = [p for p in pointers if _pointer_target(p, home) == venv]
     link = os.path.islink(entry)
-    what = (f"the link {path_for_terminal(entry)} (its venv {path_for_terminal(venv)} stays)"
-            if link else f"venv {path_for_terminal(entry)}")
+    what = (
+        f"the link {path_for_terminal(entry)} (its venv {path_for_terminal(venv)} stays)"
+        if link
+        else f"venv {path_for_terminal(entry)}"
+    )
     if not _confirm(f"Remove {what}?", args.yes):
         say("shellhook: not removed")
         return 1

@@ -108,8 +108,10 @@ class TrustStore:
         key = _key(project)
         try:
             (self._dir("deny", create=True) / key).unlink(missing_ok=True)
-            write_atomic(self._dir("allow", create=True) / f"{key}.json",
-                         json.dumps(record, indent=1).encode())
+            write_atomic(
+                self._dir("allow", create=True) / f"{key}.json",
+                json.dumps(record, indent=1).encode(),
+            )
         except OSError as exc:
             raise TrustStoreError(f"cannot write trust record: {exc}") from None
 
@@ -118,8 +120,10 @@ class TrustStore:
         key = _key(project)
         try:
             (self._dir("allow", create=True) / f"{key}.json").unlink(missing_ok=True)
-            write_atomic(self._dir("deny", create=True) / key,
-                         (os.path.realpath(project) + "\n").encode("utf-8", "surrogateescape"))
+            write_atomic(
+                self._dir("deny", create=True) / key,
+                (os.path.realpath(project) + "\n").encode("utf-8", "surrogateescape"),
+            )
         except OSError as exc:
             raise TrustStoreError(f"cannot write deny record: {exc}") from None
 
@@ -146,8 +150,9 @@ class TrustStore:
                 f"trust record {path} is corrupt ({exc}); run: shellhook allow"
             ) from None
         if not isinstance(data, dict) or data.get("version") != RECORD_VERSION:
-            raise TrustStoreError(f"trust record {path} has an unknown format; "
-                                  "run: shellhook allow")
+            raise TrustStoreError(
+                f"trust record {path} has an unknown format; run: shellhook allow"
+            )
         return data
 
     def records(self) -> list[dict]:
@@ -187,5 +192,5 @@ class TrustStore:
                 return Verdict(True, "allowed")
             return Verdict(False, "changed since allowed")
         if config.trust == "owned":
-            return Verdict(True, "owned by you (trust = \"owned\")")
+            return Verdict(True, 'owned by you (trust = "owned")')
         return Verdict(False, "not allowed")

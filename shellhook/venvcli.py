@@ -35,8 +35,7 @@ class _OneLineParser(argparse.ArgumentParser):
         return namespace, extras
 
     def error(self, message: str):  # type: ignore[override]
-        sys.stderr.write(f"{self.prog}: error: {for_terminal(message)} "
-                         f"(see: {self.prog} --help)\n")
+        sys.stderr.write(f"{self.prog}: error: {for_terminal(message)} (see: {self.prog} --help)\n")
         sys.exit(2)
 
 
@@ -56,28 +55,55 @@ def _add_parsers(sub: argparse._SubParsersAction) -> None:
     text = "list the venvs in $WORKON_HOME, or activate NAME (and cd to its project)"
     p = sub.add_parser("workon", help=text, description=text)
     p.add_argument("name", nargs="?", metavar="NAME")
-    p.add_argument("-n", "--no-cd", action="store_true",
-                   help="do not cd to the venv's project (.project file)")
+    p.add_argument(
+        "-n", "--no-cd", action="store_true", help="do not cd to the venv's project (.project file)"
+    )
     p.set_defaults(func=_command("workon"))
 
-    text = ("create the project's .venv (or $WORKON_HOME/NAME, linked to the project), "
-            "activate it and trust it")
+    text = (
+        "create the project's .venv (or $WORKON_HOME/NAME, linked to the project), "
+        "activate it and trust it"
+    )
     p = sub.add_parser("mkvenv", help=text, description=text)
     p.add_argument("name", nargs="?", metavar="NAME")
-    p.add_argument("-p", "--python", metavar="PYTHON",
-                   help="a version (3.12, >=3.10), a command or a path; default: "
-                        ".python-version, requires-python, else python3")
-    p.add_argument("-r", "--requirements", action="append", default=[], metavar="FILE",
-                   help="install from a requirements file (repeatable)")
-    p.add_argument("-i", "--install", action="store_true",
-                   help="install the project itself (pip install -e .)")
-    p.add_argument("-f", "--force", action="store_true",
-                   help="recreate the venv if it exists (replaced only once the new one works)")
+    p.add_argument(
+        "-p",
+        "--python",
+        metavar="PYTHON",
+        help="a version (3.12, >=3.10), a command or a path; default: "
+        ".python-version, requires-python, else python3",
+    )
+    p.add_argument(
+        "-r",
+        "--requirements",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="install from a requirements file (repeatable)",
+    )
+    p.add_argument(
+        "-i", "--install", action="store_true", help="install the project itself (pip install -e .)"
+    )
+    p.add_argument(
+        "-f",
+        "--force",
+        action="store_true",
+        help="recreate the venv if it exists (replaced only once the new one works)",
+    )
     pip = p.add_mutually_exclusive_group()
-    pip.add_argument("--with-pip", dest="with_pip", action="store_true", default=None,
-                     help="install pip into the venv (default without uv)")
-    pip.add_argument("--without-pip", dest="with_pip", action="store_false",
-                     help="no pip in the venv (default with uv: use uv pip)")
+    pip.add_argument(
+        "--with-pip",
+        dest="with_pip",
+        action="store_true",
+        default=None,
+        help="install pip into the venv (default without uv)",
+    )
+    pip.add_argument(
+        "--without-pip",
+        dest="with_pip",
+        action="store_false",
+        help="no pip in the venv (default with uv: use uv pip)",
+    )
     p.add_argument("--no-uv", action="store_true", help="use python -m venv even if uv is on PATH")
     p.set_defaults(func=_command("mkvenv"))
 

@@ -93,6 +93,8 @@ def named_venv(name: str) -> str:
     home = workon_home()
     venv = os.path.join(home, name)
     if not is_venv_dir(venv):
-        raise VenvCommandError(f"no venv named '{for_terminal(name)}' in "
-                               f"{path_for_terminal(home)} (list them with: workon)")
+        raise VenvCommandError(
+            f"no venv named '{for_terminal(name)}' in "
+            f"{path_for_terminal(home)} (list them with: workon)"
+        )
     return os.path.realpath(venv)

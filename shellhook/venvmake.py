@@ -54,6 +54,7 @@ class BuildFailed(Exception):
 
 # -- where ------------------------------------------------------------------------------
 
+
 def logical_cwd() -> str:
     """The shell's logical working directory (``$PWD`` when it is really here)."""
     pwd = os.environ.get("PWD", "")
@@ -69,8 +70,7 @@ def has_project_marker(directory: str) -> bool:
         return True
     try:
         with os.scandir(directory) as it:
-            return any(e.name.startswith("requirements") and e.name.endswith(".txt")
-                       for e in it)
+            return any(e.name.startswith("requirements") and e.name.endswith(".txt") for e in it)
     except OSError:
         return False
 
@@ -94,6 +94,7 @@ def find_project_root(start: str, home: str) -> str | None:
 
 
 # -- what -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -177,6 +178,7 @@ def run_tool(command: list[str], cwd: str, env: dict[str, str]) -> int:
 
 # -- signals ----------------------------------------------------------------------------
 
+
 def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -210,6 +212,7 @@ def signals_deferred() -> Iterator[None]:
 
 
 # -- building ---------------------------------------------------------------------------
+
 
 def _rewrite(path: str, old: bytes, new: bytes) -> None:
     try:
@@ -292,13 +295,13 @@ class VenvBuild:
         os.makedirs(parent, exist_ok=True)
         sweep_stale(parent)
         if os.path.lexists(self.target) and not self.replace:
-            raise VenvExists(f"{path_for_terminal(self.target)} already exists "
-                             "(use --force to recreate it)")
+            raise VenvExists(
+                f"{path_for_terminal(self.target)} already exists (use --force to recreate it)"
+            )
         self._signals = contextlib.ExitStack()
         self._signals.enter_context(signals_interrupt())
         try:
-            self.tmp = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}mkvenv-{os.getpid()}-",
-                                        dir=parent)
+            self.tmp = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}mkvenv-{os.getpid()}-", dir=parent)
         except BaseException:
             self._signals.close()
             raise
@@ -312,8 +315,10 @@ class VenvBuild:
             if not self.replace:
                 raise VenvExists(f"{path_for_terminal(self.target)} already exists")
             if not replaceable(self.target):
-                raise VenvExists(f"{path_for_terminal(self.target)} is not a venv; "
-                                 "not replacing it (remove it yourself)")
+                raise VenvExists(
+                    f"{path_for_terminal(self.target)} is not a venv; "
+                    "not replacing it (remove it yourself)"
+                )
             self._aside = os.path.join(self.tmp, TEMP_PREFIX + "old")
             os.rename(self.target, self._aside)
         try:
@@ -323,8 +328,10 @@ class VenvBuild:
                 os.rename(self._aside, self.target)
                 self._aside = None
             if exc.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR):
-                raise VenvExists(f"{path_for_terminal(self.target)} already exists "
-                                 "(made by another mkvenv meanwhile?)") from None
+                raise VenvExists(
+                    f"{path_for_terminal(self.target)} already exists "
+                    "(made by another mkvenv meanwhile?)"
+                ) from None
             raise
         self._committed = True
 
@@ -349,13 +356,19 @@ class VenvBuild:
         if self._signals is not None:
             self._signals.close()
         if keep_tmp:
-            raise OSError(f"could not restore {path_for_terminal(self.target)}; "
-                          f"the old venv is in {path_for_terminal(self.tmp)}")
+            raise OSError(
+                f"could not restore {path_for_terminal(self.target)}; "
+                f"the old venv is in {path_for_terminal(self.tmp)}"
+            )
         return False
 
 
-def build(plan: Plan, run: Runner = run_tool, env: dict[str, str] | None = None,
-          after_commit: Callable[[], None] | None = None) -> None:
+def build(
+    plan: Plan,
+    run: Runner = run_tool,
+    env: dict[str, str] | None = None,
+    after_commit: Callable[[], None] | None = None,
+) -> None:
     """Build ``plan`` all or nothing. ``after_commit`` (e.g. writing the project's
     pointer) runs with the venv in place; if it fails the venv is removed again.
     """
@@ -373,13 +386,18 @@ def build(plan: Plan, run: Runner = run_tool, env: dict[str, str] | None = None,
                 if rc != 0:
                     tool = os.path.basename(command[0])
                     what = " ".join(command[1:3])
-                    raise BuildFailed(f"{tool} {what} failed (exit status {rc}); "
-                                      "nothing was created")
+                    raise BuildFailed(
+                        f"{tool} {what} failed (exit status {rc}); nothing was created"
+                    )
             if not is_venv_dir(b.path):
                 raise BuildFailed("the tool did not create a venv; nothing was created")
             if plan.project_link is not None:
-                write_atomic(Path(b.path) / ".project",
-                             os.fsencode(plan.project_link) + b"\n", 0o644, durable=False)
+                write_atomic(
+                    Path(b.path) / ".project",
+                    os.fsencode(plan.project_link) + b"\n",
+                    0o644,
+                    durable=False,
+                )
             b.commit()
             if after_commit is not None:
                 after_commit()
@@ -388,6 +406,7 @@ def build(plan: Plan, run: Runner = run_tool, env: dict[str, str] | None = None,
 
 
 # -- pointers and removal ---------------------------------------------------------------
+
 
 def _write_new(path: Path, data: bytes, mode: int) -> None:
     """Create ``path`` atomically with ``data``; FileExistsError if it exists."""
@@ -439,5 +458,6 @@ def remove_tree(path: str) -> None:
         else:
             shutil.rmtree(aside, onerror=lambda _f, p, _e: failed.append(p))
         if failed:
-            raise OSError(f"could not delete everything; what is left is in "
-                          f"{path_for_terminal(aside)}")
+            raise OSError(
+                f"could not delete everything; what is left is in {path_for_terminal(aside)}"
+            )

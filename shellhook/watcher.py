@@ -32,8 +32,15 @@ KEEP_SPARE = 64  # watches kept after no shell needs them any more
 
 # Opens and reads are never interesting (and the daemon's own reads would loop).
 EVENT_FILTER = [
-    DirCreatedEvent, DirDeletedEvent, DirModifiedEvent, DirMovedEvent,
-    FileCreatedEvent, FileDeletedEvent, FileModifiedEvent, FileMovedEvent, FileClosedEvent,
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirModifiedEvent,
+    DirMovedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileClosedEvent,
 ]
 
 

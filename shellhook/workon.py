@@ -44,13 +44,18 @@ def cmd_workon(args: argparse.Namespace) -> int:
             raise VenvCommandError(f"not activating {path_for_terminal(venv)}: {problem}")
     broken = venvinfo.broken_reason(venv)
     if broken:
-        raise VenvCommandError(f"not activating {path_for_terminal(venv)}: {broken}; "
-                               f"recreate it with: mkvenv --force {for_terminal(args.name)}")
+        raise VenvCommandError(
+            f"not activating {path_for_terminal(venv)}: {broken}; "
+            f"recreate it with: mkvenv --force {for_terminal(args.name)}"
+        )
     name = venvinfo.prompt_name(Resolution(venv=venv), venvinfo.read_cfg(venv))
     project = linked_project(venv)
     ops = shellops.leave_current() + [
-        (protocol.OP_PROJECT, project or ""), (protocol.OP_LABEL, prompt_label(name)),
-        (protocol.OP_NAME, name), (protocol.OP_MANUAL, venv)]
+        (protocol.OP_PROJECT, project or ""),
+        (protocol.OP_LABEL, prompt_label(name)),
+        (protocol.OP_NAME, name),
+        (protocol.OP_MANUAL, venv),
+    ]
     if project and not args.no_cd:
         ops.append((protocol.OP_CD, project))
     shell = shellops.link()

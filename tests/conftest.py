@@ -53,11 +53,18 @@ class Sandbox:
 
     def shellhook(self, *args: str, check: bool = True, input: str | None = None):
         """Run the shellhook CLI inside the sandbox (``check``: fail with its stderr)."""
-        proc = subprocess.run([sys.executable, "-m", "shellhook", *args], env=self.env,
-                              capture_output=True, text=True, input=input, timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-m", "shellhook", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            input=input,
+            timeout=60,
+        )
         if check and proc.returncode != 0:
-            raise AssertionError(f"shellhook {' '.join(args)} exited {proc.returncode}: "
-                                 f"{proc.stderr}")
+            raise AssertionError(
+                f"shellhook {' '.join(args)} exited {proc.returncode}: {proc.stderr}"
+            )
         return proc
 
     def make_venv(self, path: Path | str, prompt: str | None = None) -> Path:
@@ -140,10 +147,12 @@ def spawn(sandbox: Sandbox, shell_name: str):
     """Start shells of the parametrized kind in the sandbox; all closed afterwards."""
     started: list[shelldriver.ShellDriver] = []
 
-    def start(cwd: Path | str | None = None, env: dict | None = None,
-              hook: Path | None = None) -> shelldriver.ShellDriver:
+    def start(
+        cwd: Path | str | None = None, env: dict | None = None, hook: Path | None = None
+    ) -> shelldriver.ShellDriver:
         driver = shelldriver.DRIVERS[shell_name](
-            sandbox.root, {**sandbox.env, **(env or {})}, hook or sandbox.hook_file(shell_name))
+            sandbox.root, {**sandbox.env, **(env or {})}, hook or sandbox.hook_file(shell_name)
+        )
         started.append(driver)
         return driver.start(cwd)
 
@@ -156,4 +165,5 @@ def pytest_report_header(config):
     """Which shells this run can drive."""
     return "shells: " + ", ".join(
         f"{n}={'yes' if shutil.which(shelldriver.DRIVERS[n].executable) else 'MISSING'}"
-        for n in SHELLS)
+        for n in SHELLS
+    )

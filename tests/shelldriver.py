@@ -67,7 +67,7 @@ class ShellDriver:
 
     def path_edit(self, prepend: str, append: str) -> str:
         """A command adding ``prepend`` in front of PATH and ``append`` at its end."""
-        return f"export PATH={self.quote(prepend)}:\"$PATH\":{self.quote(append)}"
+        return f'export PATH={self.quote(prepend)}:"$PATH":{self.quote(append)}'
 
     def set_env(self, var: str, value: str) -> str:
         """A command exporting ``var``."""
@@ -93,9 +93,13 @@ class ShellDriver:
     def start(self, cwd: Path | str | None = None, argv: list[str] | None = None) -> ShellDriver:
         """Spawn the shell (optionally in ``cwd``) and wait for the first prompt."""
         self.child = pexpect.spawn(
-            (argv or self.argv())[0], (argv or self.argv())[1:], env=self.env,
-            cwd=os.fsencode(cwd) if cwd else str(self.sandbox), timeout=15,
-            dimensions=(40, 200), echo=False,
+            (argv or self.argv())[0],
+            (argv or self.argv())[1:],
+            env=self.env,
+            cwd=os.fsencode(cwd) if cwd else str(self.sandbox),
+            timeout=15,
+            dimensions=(40, 200),
+            echo=False,
         )
         for line in self.setup_lines():
             self.child.sendline(line)
@@ -155,8 +159,9 @@ class ShellDriver:
 
     def which_python(self) -> str:
         """What ``python`` resolves to in the shell (through PATH)."""
-        return self.run(
-            "python -c 'import sys; print(sys.prefix)'").decode(errors="replace").strip()
+        return (
+            self.run("python -c 'import sys; print(sys.prefix)'").decode(errors="replace").strip()
+        )
 
     def complete_and_run(self, text: str) -> None:
         """Type ``text``, press TAB so the shell completes the last word, then Enter."""
@@ -199,15 +204,19 @@ class BashDriver(ShellDriver):
     def argv(self) -> list[str]:
         return ["bash", "--norc", "--noprofile", "-i"]
 
-    strict_options = ("set -u -o pipefail -C; shopt -s failglob nullglob extglob; "
-                      "trap 'echo user-trap' INT")
+    strict_options = (
+        "set -u -o pipefail -C; shopt -s failglob nullglob extglob; trap 'echo user-trap' INT"
+    )
 
     def setup_lines(self) -> list[str]:
-        return ["bind 'set enable-bracketed-paste off' 2>/dev/null", f"PS1='{PROMPT} '",
-                self.load_hook_command()]
+        return [
+            "bind 'set enable-bracketed-paste off' 2>/dev/null",
+            f"PS1='{PROMPT} '",
+            self.load_hook_command(),
+        ]
 
     def dump_command(self, var: str, path: str) -> str:
-        return f"[ -n \"${{{var}+set}}\" ] && printf '%s' \"${var}\" > {self.quote(path)}"
+        return f'[ -n "${{{var}+set}}" ] && printf \'%s\' "${var}" > {self.quote(path)}'
 
 
 class ZshDriver(ShellDriver):
@@ -222,8 +231,14 @@ class ZshDriver(ShellDriver):
     def setup_lines(self) -> list[str]:
         # Without ZLE zsh does not redraw typed lines into the output (completion tests
         # that need ZLE turn it back on with `setopt zle`).
-        return ["unsetopt zle", "stty -echo", "ttyctl -f", f"PS1='{PROMPT} '", "PROMPT_EOL_MARK=''",
-                self.load_hook_command()]
+        return [
+            "unsetopt zle",
+            "stty -echo",
+            "ttyctl -f",
+            f"PS1='{PROMPT} '",
+            "PROMPT_EOL_MARK=''",
+            self.load_hook_command(),
+        ]
 
     def complete_and_run(self, text: str) -> None:
         """Completion needs ZLE, which this driver otherwise keeps off."""
@@ -232,11 +247,13 @@ class ZshDriver(ShellDriver):
         super().complete_and_run(text)
         self.run("unsetopt zle")
 
-    strict_options = ("setopt nounset ksh_arrays sh_word_split no_clobber err_return "
-                      "no_unset warn_create_global; trap 'echo user-trap' INT")
+    strict_options = (
+        "setopt nounset ksh_arrays sh_word_split no_clobber err_return "
+        "no_unset warn_create_global; trap 'echo user-trap' INT"
+    )
 
     def dump_command(self, var: str, path: str) -> str:
-        return f"[ -n \"${{{var}+set}}\" ] && printf '%s' \"${var}\" > {self.quote(path)}"
+        return f'[ -n "${{{var}+set}}" ] && printf \'%s\' "${var}" > {self.quote(path)}'
 
 
 def _drivers() -> dict[str, type[ShellDriver]]:

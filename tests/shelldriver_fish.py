@@ -39,20 +39,29 @@ class FishDriver(ShellDriver):
     request_suffix = ".q"  # the session file the daemon reads (file transport; FIFOs: .req)
     # fish has no set -u or nounset; what a user can do is shadow the builtins that are
     # not reserved words, empty IFS (command substitutions stop splitting) and trap INT.
-    strict_options = ("trap 'echo user-trap' INT; set -g IFS ''; "
-                      "for f in contains math random true printf; "
-                      "function $f; return 99; end; end")
+    strict_options = (
+        "trap 'echo user-trap' INT; set -g IFS ''; "
+        "for f in contains math random true printf; "
+        "function $f; return 99; end; end"
+    )
 
     def init_command(self) -> str:
         """What runs before the first prompt: a fixed prompt, plain key bindings, the hook."""
-        return "; ".join([
-            f"function fish_prompt; builtin printf '%s' '{PROMPT} '; end",
-            "set -g fish_greeting ''",
-            "bind --erase --all --preset", "bind --erase --all",
-            "bind '' self-insert", r"bind \r execute", r"bind \n execute",
-            r"bind \t complete", r"bind \cc cancel-commandline", r"bind \cd delete-or-exit",
-            f"source {self.quote(str(self.hook_file))}",
-        ])
+        return "; ".join(
+            [
+                f"function fish_prompt; builtin printf '%s' '{PROMPT} '; end",
+                "set -g fish_greeting ''",
+                "bind --erase --all --preset",
+                "bind --erase --all",
+                "bind '' self-insert",
+                r"bind \r execute",
+                r"bind \n execute",
+                r"bind \t complete",
+                r"bind \cc cancel-commandline",
+                r"bind \cd delete-or-exit",
+                f"source {self.quote(str(self.hook_file))}",
+            ]
+        )
 
     def argv(self) -> list[str]:
         return ["fish", "--no-config", "-i", "-C", self.init_command()]

@@ -51,11 +51,13 @@ class XonshDriver(ShellDriver):
         ]
 
     status_expr = "$LAST_RETURN_CODE"
-    strict_options = ("$XONSH_SUBPROC_CMD_RAISE_ERROR = True; $XONSH_SUBPROC_RAISE_ERROR = True; "
-                      "$AUTO_PUSHD = True; $UPDATE_OS_ENVIRON = True; $EXPAND_ENV_VARS = True; "
-                      "$XONSH_BUILTINS_TO_CMD = True; $CDPATH = ['/']; "
-                      "$XONSH_ENCODING_ERRORS = 'strict'; "
-                      "__import__('signal').signal(2, lambda *a: print('user-trap'))")
+    strict_options = (
+        "$XONSH_SUBPROC_CMD_RAISE_ERROR = True; $XONSH_SUBPROC_RAISE_ERROR = True; "
+        "$AUTO_PUSHD = True; $UPDATE_OS_ENVIRON = True; $EXPAND_ENV_VARS = True; "
+        "$XONSH_BUILTINS_TO_CMD = True; $CDPATH = ['/']; "
+        "$XONSH_ENCODING_ERRORS = 'strict'; "
+        "__import__('signal').signal(2, lambda *a: print('user-trap'))"
+    )
 
     def load_hook_command(self) -> str:
         return self.adapter.source_line(self.hook_file)
@@ -63,20 +65,23 @@ class XonshDriver(ShellDriver):
     def dump_command(self, var: str, path: str) -> str:
         # What child processes get: xonsh's exported (detyped) environment.
         v, p = python_literal(var), python_literal(path)
-        return (f"if {v} in __xonsh__.env.detype(): __import__('pathlib').Path({p})"
-                f".write_bytes(__import__('os').fsencode(__xonsh__.env.detype()[{v}]))")
+        return (
+            f"if {v} in __xonsh__.env.detype(): __import__('pathlib').Path({p})"
+            f".write_bytes(__import__('os').fsencode(__xonsh__.env.detype()[{v}]))"
+        )
 
     def path_edit(self, prepend: str, append: str) -> str:
-        return (f"$PATH.insert(0, {python_literal(prepend)}); "
-                f"$PATH.append({python_literal(append)})")
+        return f"$PATH.insert(0, {python_literal(prepend)}); $PATH.append({python_literal(append)})"
 
     def set_env(self, var: str, value: str) -> str:
         return f"${var} = {python_literal(value)}"
 
     def source_activate(self, venv: str) -> str:
         # stdlib venvs ship no activate.xsh: activate by hand, as vox and activate.xsh do.
-        return (f"$VIRTUAL_ENV = {python_literal(venv)}; "
-                f"$PATH.insert(0, {python_literal(venv + '/bin')})")
+        return (
+            f"$VIRTUAL_ENV = {python_literal(venv)}; "
+            f"$PATH.insert(0, {python_literal(venv + '/bin')})"
+        )
 
 
 DRIVER = XonshDriver

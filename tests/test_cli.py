@@ -35,12 +35,15 @@ def test_allow_then_deny_roundtrip(sandbox):
     assert "denied" in sandbox.shellhook("which", str(proj)).stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    (["allow", "/nonexistent/dir"], "not a directory"),
-    (["which", "/nonexistent/dir"], "not a directory"),
-    (["init", "tcsh"], "invalid choice"),
-    (["daemon", "explode"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["allow", "/nonexistent/dir"], "not a directory"),
+        (["which", "/nonexistent/dir"], "not a directory"),
+        (["init", "tcsh"], "invalid choice"),
+        (["daemon", "explode"], "invalid choice"),
+    ],
+)
 def test_errors_are_one_line_without_traceback(sandbox, args, message):
     out = sandbox.shellhook(*args, check=False)
     assert out.returncode != 0
@@ -78,8 +81,14 @@ def test_status_names_daemon_and_directory(sandbox):
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "shellhook", "status"], env=env, cwd=proj,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "shellhook", "status"],
+        env=env,
+        cwd=proj,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "daemon:      running" in out
     assert os.fspath(proj.name) in out and "trusted" in out
 

@@ -62,8 +62,12 @@ def test_single_instance_and_stop(env):
     first = daemonctl.ensure(wait=5)
     second = daemonctl.ensure(wait=5)
     assert first.state == "running" and first.pid == second.pid
-    out = subprocess.run([sys.executable, "-m", "shellhook", "daemon", "status"], env=env.env,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "shellhook", "daemon", "status"],
+        env=env.env,
+        capture_output=True,
+        text=True,
+    )
     assert out.stdout.startswith("running")
     assert daemonctl.stop()
     assert daemonctl.status().state == "not running"
@@ -133,13 +137,18 @@ def test_unsafe_runtime_dir_is_refused(env, bad, tmp_path):
 
 
 def test_stampede_of_shells_starts_one_daemon(env):
-    procs = [subprocess.Popen([sys.executable, "-I", "-m", "shellhook", "hook", "1",
-                               str(env.home), "", "", "0", ""], env=env.env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for _ in range(20)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-I", "-m", "shellhook", "hook", "1", str(env.home), "", "", "0", ""],
+            env=env.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(20)
+    ]
     for proc in procs:
         out, err = proc.communicate(timeout=60)
-        assert proc.returncode == 0 and out.startswith(b"R\0" b"1\0"), err
+        assert proc.returncode == 0 and out.startswith(b"R\01\0"), err
     st = daemonctl.ensure(wait=5)
     assert st.state == "running"
     deadline = time.monotonic() + 5

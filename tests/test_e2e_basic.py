@@ -80,9 +80,20 @@ def test_pushd_popd_and_cd_dash(sandbox, spawn):
     assert sh.venv() == str(proj / ".venv")
 
 
-@pytest.mark.parametrize("name", ["$(touch pwned)", "back`touch pwned`tick", "quo'te\"s",
-                                  "semi;colon", "sp ace", "new\nline", "caf\udce9-latin1",
-                                  "--dash", "dollar$HOME"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "$(touch pwned)",
+        "back`touch pwned`tick",
+        "quo'te\"s",
+        "semi;colon",
+        "sp ace",
+        "new\nline",
+        "caf\udce9-latin1",
+        "--dash",
+        "dollar$HOME",
+    ],
+)
 def test_hostile_directory_names(sandbox, spawn, name):
     proj = sandbox.project(os.fsencode(name).decode("utf-8", "surrogateescape"))
     sh = spawn()

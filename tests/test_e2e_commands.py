@@ -19,8 +19,11 @@ def printed(out: bytes, command: str = "") -> list[bytes]:
     (``command`` itself, the driver's ``echo`` markers)."""
     typed = os.fsencode(command).strip()
     lines = (line.rstrip(b"\r") for line in out.splitlines())
-    return [line for line in lines
-            if line.strip() and line.strip() != typed and not line.startswith(b"echo ")]
+    return [
+        line
+        for line in lines
+        if line.strip() and line.strip() != typed and not line.startswith(b"echo ")
+    ]
 
 
 def status_of(sh, command: str) -> tuple[int, bytes]:
@@ -239,5 +242,3 @@ def test_lsvenv_marks_the_active_venv(sandbox, spawn):
     lines = [line.split() for line in printed(sh.run("lsvenv"))]
     assert [line[0] for line in lines if line[0] != b"*"] == [b"alpha"]
     assert [line[:2] for line in lines if line[0] == b"*"][0] == [b"*", b"proj"]
-
-

@@ -94,8 +94,9 @@ def test_non_interactive_shells_are_untouched(sandbox, posix_shell):
     proj = sandbox.project("proj")
     hook = sandbox.hook_file(posix_shell)
     script = f". '{hook}'; cd '{proj}'; echo \"[$VIRTUAL_ENV]\""
-    out = subprocess.run([posix_shell, "-c", script], env=sandbox.env, capture_output=True,
-                         text=True, timeout=10)
+    out = subprocess.run(
+        [posix_shell, "-c", script], env=sandbox.env, capture_output=True, text=True, timeout=10
+    )
     assert out.stdout == "[]\n" and out.stderr == ""
 
 

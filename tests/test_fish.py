@@ -20,11 +20,41 @@ from tests.shelldriver_fish import FishDriver
 HOOK = Path(__file__).resolve().parent.parent / "shells" / "shellhook.fish"
 
 NASTY = [
-    "", "plain", "sp ace", "it's", "it\\'s", 'dq"uote', "back\\slash", "trailing\\",
-    "$(touch pwned)", "(touch pwned)", "`id`", "semi;colon", "new\nline", "tab\there",
-    "\r\x1b]0;title\x07", "ünïcödé", "日本", "emoji\U0001F600", "caf\udce9", "\udcff\udc80",
-    "--dash", "-n", "*glob?[x]", "~tilde", "!bang", "%self", "{brace,s}", "a:b", "\x01\x7f",
-    "\uf600\uf6ff", "#hash", "a\\x41\\u00e9", "$HOME", "'", "\\",
+    "",
+    "plain",
+    "sp ace",
+    "it's",
+    "it\\'s",
+    'dq"uote',
+    "back\\slash",
+    "trailing\\",
+    "$(touch pwned)",
+    "(touch pwned)",
+    "`id`",
+    "semi;colon",
+    "new\nline",
+    "tab\there",
+    "\r\x1b]0;title\x07",
+    "ünïcödé",
+    "日本",
+    "emoji\U0001f600",
+    "caf\udce9",
+    "\udcff\udc80",
+    "--dash",
+    "-n",
+    "*glob?[x]",
+    "~tilde",
+    "!bang",
+    "%self",
+    "{brace,s}",
+    "a:b",
+    "\x01\x7f",
+    "\uf600\uf6ff",
+    "#hash",
+    "a\\x41\\u00e9",
+    "$HOME",
+    "'",
+    "\\",
 ]
 
 
@@ -35,8 +65,7 @@ def fish(sandbox):
     started: list[FishDriver] = []
 
     def start(cwd=None, env=None, argv=None) -> FishDriver:
-        driver = FishDriver(sandbox.root, {**sandbox.env, **(env or {})},
-                            sandbox.hook_file("fish"))
+        driver = FishDriver(sandbox.root, {**sandbox.env, **(env or {})}, sandbox.hook_file("fish"))
         started.append(driver)
         return driver.start(cwd, argv=argv)
 
@@ -53,17 +82,25 @@ def _daemon_up(sandbox) -> bool:
 def test_hook_and_generated_init_parse(sandbox):
     require_shell("fish")
     for path in (HOOK, sandbox.hook_file("fish")):
-        out = subprocess.run(["fish", "--no-execute", str(path)], capture_output=True,
-                             text=True, timeout=30)
+        out = subprocess.run(
+            ["fish", "--no-execute", str(path)], capture_output=True, text=True, timeout=30
+        )
         assert out.returncode == 0, out.stderr
 
 
 def test_every_name_is_prefixed(sandbox):
     require_shell("fish")
-    script = (f"set -l before (functions -a) (set -n); source {HOOK}; "
-              "for n in (functions -a) (set -n); contains -- $n $before; or echo $n; end")
-    out = subprocess.run(["fish", "--no-config", "-i", "-c", script], env=sandbox.env,
-                         capture_output=True, text=True, timeout=30)
+    script = (
+        f"set -l before (functions -a) (set -n); source {HOOK}; "
+        "for n in (functions -a) (set -n); contains -- $n $before; or echo $n; end"
+    )
+    out = subprocess.run(
+        ["fish", "--no-config", "-i", "-c", script],
+        env=sandbox.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     new = set(out.stdout.split())
     assert new, out.stderr
     assert {n for n in new if not n.startswith("__shellhook_")} <= {"SHELLHOOK_SESSION", "before"}
@@ -74,8 +111,13 @@ def test_non_interactive_fish_is_untouched(sandbox):
     proj = sandbox.project("proj")
     hook = sandbox.hook_file("fish")
     script = f"source '{hook}'; cd '{proj}'; echo \"[$VIRTUAL_ENV]\"; set -q SHELLHOOK_SESSION"
-    out = subprocess.run(["fish", "--no-config", "-c", script], env=sandbox.env,
-                         capture_output=True, text=True, timeout=30)
+    out = subprocess.run(
+        ["fish", "--no-config", "-c", script],
+        env=sandbox.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert out.stdout == "[]\n" and out.stderr == ""
     assert out.returncode == 1  # no session either: the hook returned at once
 
@@ -83,7 +125,7 @@ def test_non_interactive_fish_is_untouched(sandbox):
 def test_command_substitution_is_untouched(sandbox, fish):
     proj = sandbox.project("proj")
     sh = fish()
-    out = sh.run(f"echo \"[\"(cd {sh.quote(str(proj))}; echo $VIRTUAL_ENV)\"]\"")
+    out = sh.run(f'echo "["(cd {sh.quote(str(proj))}; echo $VIRTUAL_ENV)"]"')
     assert out.splitlines()[0] == b"[]"
     # fish's cd in a command substitution moves the shell itself: the prompt catches up.
     assert sh.venv() == str(proj / ".venv")
@@ -139,7 +181,8 @@ def _user_prompt_argv(sandbox) -> list[str]:
         "; set -g user_prompt_runs 0; set -g user_prompt_status x"
         "; function fish_prompt; set -g user_prompt_status $status"
         "; set -g user_prompt_runs (math $user_prompt_runs + 1)"
-        f"; builtin printf '%s' '{PROMPT} '; end")
+        f"; builtin printf '%s' '{PROMPT} '; end"
+    )
     return ["fish", "--no-config", "-i", "-C", init]
 
 
@@ -248,13 +291,16 @@ def test_stopped_then_killed_daemon_keeps_the_prompt_responsive(sandbox, fish):
     assert sh.venv() == str(a / ".venv")
     assert sh.wait_for(lambda: sandbox.daemon_pid() not in (None, pid), timeout=3)
     # Back on the daemon: the answer comes through <id>.a, nothing is marked stuck.
-    assert sh.wait_for(lambda: sh.run("echo \"[$__shellhook_stuck]\"").strip() == b"[]",
-                       timeout=3)
+    assert sh.wait_for(lambda: sh.run('echo "[$__shellhook_stuck]"').strip() == b"[]", timeout=3)
     sh.cd(b)
     assert sh.venv() == str(b / ".venv")
     seq = sh.run("echo $__shellhook_seq").strip()
-    reply = (sandbox.root / "run" / "shellhook" /
-             (sh.run("echo $SHELLHOOK_SESSION").strip().decode() + ".a")).read_bytes()
+    reply = (
+        sandbox.root
+        / "run"
+        / "shellhook"
+        / (sh.run("echo $SHELLHOOK_SESSION").strip().decode() + ".a")
+    ).read_bytes()
     assert reply.startswith(b"R\0" + seq + b"\0")
 
 
@@ -275,8 +321,10 @@ def test_unanswered_request_is_bounded(sandbox, fish):
             assert sh.timed_cd(target) < 1.5
             assert sh.venv() == str(target / ".venv")
             # It did wait for <id>.a, gave up, and answered through the one-shot.
-            assert sh.run("echo \"[$__shellhook_stuck]\"").strip() in (
-                f"[{mute.pid}]".encode(), b"[]")
+            assert sh.run('echo "[$__shellhook_stuck]"').strip() in (
+                f"[{mute.pid}]".encode(),
+                b"[]",
+            )
     finally:
         pidfile.write_bytes(real)
         os.kill(pid, signal.SIGCONT)
@@ -307,8 +355,10 @@ def test_ctrl_c_while_waiting_returns_the_prompt(sandbox, fish):
         mute.kill()
         mute.wait()
     venv, path = sh.venv(), sh.getenv("PATH")
-    assert (venv, path) in ((None, before),
-                            (str(a / ".venv"), os.fsencode(a / ".venv/bin") + b":" + before))
+    assert (venv, path) in (
+        (None, before),
+        (str(a / ".venv"), os.fsencode(a / ".venv/bin") + b":" + before),
+    )
     sh.cd(sandbox.home)
     sh.cd(a)
     assert sh.venv() == str(a / ".venv")
@@ -321,8 +371,9 @@ def test_quote_round_trips_through_fish_script(value, tmp_path):
     quoted = adapters.get("fish").quote(value)
     assert "\n" not in quoted and quoted.isascii()
     script = f"builtin printf '%s' {quoted}"
-    out = subprocess.run(["fish", "--no-config", "-c", script], capture_output=True,
-                         cwd=tmp_path, timeout=30)
+    out = subprocess.run(
+        ["fish", "--no-config", "-c", script], capture_output=True, cwd=tmp_path, timeout=30
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout == os.fsencode(value)
     assert not (tmp_path / "pwned").exists()
@@ -340,11 +391,15 @@ def test_quote_round_trips_typed_at_the_prompt(sandbox, fish):
 def test_assign_and_source_line(sandbox, tmp_path):
     require_shell("fish")
     adapter = adapters.get("fish")
-    target = tmp_path / "it's a \"file\"\n"
+    target = tmp_path / 'it\'s a "file"\n'
     target.write_text("set -g loaded yes\n")
-    script = "\n".join([adapter.assign("__shellhook_python", "caf\udce9 'x'\n"),
-                        adapter.source_line(target),
-                        "builtin printf '%s|%s' $__shellhook_python $loaded"])
+    script = "\n".join(
+        [
+            adapter.assign("__shellhook_python", "caf\udce9 'x'\n"),
+            adapter.source_line(target),
+            "builtin printf '%s|%s' $__shellhook_python $loaded",
+        ]
+    )
     out = subprocess.run(["fish", "--no-config", "-c", script], capture_output=True, timeout=30)
     assert out.stdout == b"caf\xe9 'x'\n|yes", out.stderr
 

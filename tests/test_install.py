@@ -16,8 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_install(env, *args):
-    proc = subprocess.run(["bash", str(ROOT / "install.sh"), *args], env=env,
-                          capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        ["bash", str(ROOT / "install.sh"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
 
@@ -27,8 +33,13 @@ def snapshot(home: Path) -> dict[str, bytes]:
     files = {}
     for path in sorted(home.rglob("*")):
         rel = str(path.relative_to(home))
-        if path.is_file() and not path.is_symlink() and "/log/" not in f"/{rel}" \
-                and "__pycache__" not in rel and not rel.endswith(".pyc"):
+        if (
+            path.is_file()
+            and not path.is_symlink()
+            and "/log/" not in f"/{rel}"
+            and "__pycache__" not in rel
+            and not rel.endswith(".pyc")
+        ):
             files[rel] = path.read_bytes()
         elif path.is_symlink():
             files[rel] = os.readlink(path).encode()
@@ -44,8 +55,12 @@ def installed(tmp_path_factory):
     run = root / "run"
     run.mkdir(mode=0o700)
     env = {
-        "HOME": str(home), "PATH": os.environ["PATH"], "XDG_RUNTIME_DIR": str(run),
-        "LANG": "C.UTF-8", "TERM": "dumb", "SHELLHOOK_IDLE_EXIT": "60",
+        "HOME": str(home),
+        "PATH": os.environ["PATH"],
+        "XDG_RUNTIME_DIR": str(run),
+        "LANG": "C.UTF-8",
+        "TERM": "dumb",
+        "SHELLHOOK_IDLE_EXIT": "60",
     }
     for key in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "UV_INDEX_URL"):
         if key in os.environ:
@@ -66,8 +81,12 @@ def test_install_sets_up_everything(installed):
     assert (home / ".local/share/shellhook/hooks/shellhook.bash").exists()
     if shutil.which("zsh"):
         assert "# >>> shellhook >>>" in (home / ".zshrc").read_text()
-    status = subprocess.run([str(home / ".local/bin/shellhook"), "daemon", "status"], env=env,
-                            capture_output=True, text=True)
+    status = subprocess.run(
+        [str(home / ".local/bin/shellhook"), "daemon", "status"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert status.stdout.startswith("running"), status
 
 
@@ -76,8 +95,11 @@ def test_install_twice_changes_nothing(installed):
     before = snapshot(home)
     run_install(env)
     after = snapshot(home)
-    changed = {k for k in before.keys() | after.keys()
-               if before.get(k) != after.get(k) and "/venv/" not in f"/{k}"}
+    changed = {
+        k
+        for k in before.keys() | after.keys()
+        if before.get(k) != after.get(k) and "/venv/" not in f"/{k}"
+    }
     assert changed == set()
     assert after[".bashrc"] == before[".bashrc"]
 
@@ -88,8 +110,12 @@ def test_new_interactive_shell_has_the_hook(installed, shell):
     home, env, _ = installed
     proj = home / f"proj-{shell}"
     subprocess.run(["python3", "-m", "venv", "--without-pip", str(proj / ".venv")], check=True)
-    subprocess.run([str(home / ".local/bin/shellhook"), "allow", str(proj)], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [str(home / ".local/bin/shellhook"), "allow", str(proj)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     child = pexpect.spawn(shell, ["-i"], env=env, cwd=str(proj), timeout=20, echo=False)
     try:
         child.sendline("echo VENV=[$VIRTUAL_ENV]")
@@ -106,8 +132,12 @@ def test_uninstall_removes_what_it_added(tmp_path):
     (home / ".bashrc").write_text(original)
     run = tmp_path / "run"
     run.mkdir(mode=0o700)
-    env = {"HOME": str(home), "PATH": os.environ["PATH"], "XDG_RUNTIME_DIR": str(run),
-           "LANG": "C.UTF-8"}
+    env = {
+        "HOME": str(home),
+        "PATH": os.environ["PATH"],
+        "XDG_RUNTIME_DIR": str(run),
+        "LANG": "C.UTF-8",
+    }
     run_install(env)
     run_install(env, "--uninstall")
     assert (home / ".bashrc").read_text() == original

@@ -64,31 +64,53 @@ def test_agrees_with_packaging(spec, expected):
         assert satisfies(clauses, v(version)) == reference.contains(version), (spec, version)
 
 
-@pytest.mark.parametrize("bad", [">=", "3.9", ">=3.9,", "~=3", ">=3.*", "=>3.9", "==3.x",
-                                 ">=3.9 <4", "1!2.0"])
+@pytest.mark.parametrize(
+    "bad", [">=", "3.9", ">=3.9,", "~=3", ">=3.*", "=>3.9", "==3.x", ">=3.9 <4", "1!2.0"]
+)
 def test_bad_specifiers(bad):
     with pytest.raises(SpecifierError):
         parse_specifiers(bad)
 
 
-@pytest.mark.parametrize("spec,minor,ok", [
-    (">=3.10.4", "3.10", True), (">=3.10.4,<3.10.5", "3.10", True), ("==3.10.4", "3.10", True),
-    ("==3.10.4", "3.11", False), (">=3.11", "3.10", False), ("!=3.10.*", "3.10", False),
-    ("~=3.10.2", "3.11", False), (">3.10.999999", "3.10", True), ("<3.10.0", "3.10", False),
-])
+@pytest.mark.parametrize(
+    "spec,minor,ok",
+    [
+        (">=3.10.4", "3.10", True),
+        (">=3.10.4,<3.10.5", "3.10", True),
+        ("==3.10.4", "3.10", True),
+        ("==3.10.4", "3.11", False),
+        (">=3.11", "3.10", False),
+        ("!=3.10.*", "3.10", False),
+        ("~=3.10.2", "3.11", False),
+        (">3.10.999999", "3.10", True),
+        ("<3.10.0", "3.10", False),
+    ],
+)
 def test_may_satisfy_a_minor_version(spec, minor, ok):
     assert may_satisfy(parse_specifiers(spec), v(minor)) is ok
 
 
 # -- requests -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text,kind,detail", [
-    ("3.12", "version", (3, 12)), ("3", "version", (3,)), ("python3.12", "version", (3, 12)),
-    ("cpython@3.12.1", "version", (3, 12, 1)), ("cpython-3.11", "version", (3, 11)),
-    (">=3.10,<3.13", "spec", None), ("~=3.11", "spec", None), ("==3.12.*", "spec", None),
-    ("/usr/bin/python3", "path", None), ("./venv/bin/python", "path", None),
-    ("system", "default", None), ("pypy3", "name", None), ("pypy3.10-7.3.12", "name", None),
-])
+
+@pytest.mark.parametrize(
+    "text,kind,detail",
+    [
+        ("3.12", "version", (3, 12)),
+        ("3", "version", (3,)),
+        ("python3.12", "version", (3, 12)),
+        ("cpython@3.12.1", "version", (3, 12, 1)),
+        ("cpython-3.11", "version", (3, 11)),
+        (">=3.10,<3.13", "spec", None),
+        ("~=3.11", "spec", None),
+        ("==3.12.*", "spec", None),
+        ("/usr/bin/python3", "path", None),
+        ("./venv/bin/python", "path", None),
+        ("system", "default", None),
+        ("pypy3", "name", None),
+        ("pypy3.10-7.3.12", "name", None),
+    ],
+)
 def test_parse_request(text, kind, detail):
     req = parse_request(text, "-p")
     assert req.kind == kind and req.origin == "-p"
@@ -116,16 +138,19 @@ CANDIDATES = [PY313, PY311, PY3121, PY31013]
 DEFAULT = Interpreter("/usr/bin/python3", (3, 11, 7), "default")
 
 
-@pytest.mark.parametrize("request_text,best", [
-    (">=3.9", DEFAULT),  # the default python3 wins when it fits
-    (">=3.12", PY313),  # else the newest that fits
-    ("<3.12,>=3.10", DEFAULT),
-    ("<3.11", PY31013),
-    ("3.12", PY3121),
-    ("3.10", PY31013),
-    ("3", DEFAULT),
-    ("~=3.12.0", PY3121),
-])
+@pytest.mark.parametrize(
+    "request_text,best",
+    [
+        (">=3.9", DEFAULT),  # the default python3 wins when it fits
+        (">=3.12", PY313),  # else the newest that fits
+        ("<3.12,>=3.10", DEFAULT),
+        ("<3.11", PY31013),
+        ("3.12", PY3121),
+        ("3.10", PY31013),
+        ("3", DEFAULT),
+        ("~=3.12.0", PY3121),
+    ],
+)
 def test_rank(request_text, best):
     ranked = rank(parse_request(request_text), CANDIDATES, DEFAULT)
     assert ranked[0] == best
@@ -150,6 +175,7 @@ def test_rank_default_not_duplicated():
 
 # -- discovery (fake executables; nothing is ever run) ----------------------------------
 
+
 def fake_exe(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("#!/bin/sh\nexit 99\n")
@@ -159,8 +185,12 @@ def fake_exe(path: Path) -> Path:
 
 @pytest.fixture
 def fake_pythons(tmp_path):
-    d1, shims, d3, venv_bin = (tmp_path / "d1", tmp_path / "pyenv" / "shims", tmp_path / "d3",
-                               tmp_path / "venv" / "bin")
+    d1, shims, d3, venv_bin = (
+        tmp_path / "d1",
+        tmp_path / "pyenv" / "shims",
+        tmp_path / "d3",
+        tmp_path / "venv" / "bin",
+    )
     fake_exe(d1 / "python3.11")
     (d1 / "python3").symlink_to("python3.11")
     fake_exe(shims / "python3.12")  # a shim: not a fixed version
@@ -178,8 +208,13 @@ def fake_pythons(tmp_path):
     def no_probe(path):
         raise AssertionError(f"must not run {path}")
 
-    return Finder(path_env=path_env, skip_dirs=(str(venv_bin),), pyenv=str(root),
-                  run_probe=no_probe, run_uv_find=lambda uv, req: None), tmp_path
+    return Finder(
+        path_env=path_env,
+        skip_dirs=(str(venv_bin),),
+        pyenv=str(root),
+        run_probe=no_probe,
+        run_uv_find=lambda uv, req: None,
+    ), tmp_path
 
 
 def test_candidates_skip_shims_venv_and_non_executables(fake_pythons):
@@ -200,14 +235,17 @@ def test_default_is_python3_outside_the_active_venv(fake_pythons):
     assert default.version == (3, 11)  # from the symlink's target name, without running it
 
 
-@pytest.mark.parametrize("request_text,expected", [
-    ("3.12", "pyenv/versions/3.12.1/bin/python3.12"),
-    (">=3.12", "d3/python3.13"),
-    (">=3.9", "d1/python3"),
-    ("3.10", "pyenv/versions/3.10.13/bin/python3.10"),
-    ("pypy3.10-7.3.12", "pyenv/versions/pypy3.10-7.3.12/bin/python"),
-    ("python3.13", "d3/python3.13"),
-])
+@pytest.mark.parametrize(
+    "request_text,expected",
+    [
+        ("3.12", "pyenv/versions/3.12.1/bin/python3.12"),
+        (">=3.12", "d3/python3.13"),
+        (">=3.9", "d1/python3"),
+        ("3.10", "pyenv/versions/3.10.13/bin/python3.10"),
+        ("pypy3.10-7.3.12", "pyenv/versions/pypy3.10-7.3.12/bin/python"),
+        ("python3.13", "d3/python3.13"),
+    ],
+)
 def test_find(fake_pythons, request_text, expected):
     finder, tmp = fake_pythons
     assert finder.find(parse_request(request_text)).path == str(tmp / expected)
@@ -263,6 +301,7 @@ def test_probe_a_real_interpreter():
 
 
 # -- what the project asks for ------------------------------------------------------------
+
 
 def test_project_requires_python(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[project]\nrequires-python = ">=3.10"\n')

@@ -19,8 +19,11 @@ CHECKS = {
 }
 
 
-@pytest.mark.parametrize("path", sorted(p for p in SHELLS_DIR.iterdir()
-                                        if p.suffix.lstrip(".") in CHECKS), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in SHELLS_DIR.iterdir() if p.suffix.lstrip(".") in CHECKS),
+    ids=lambda p: p.name,
+)
 def test_hook_script_lints(path):
     command = CHECKS[path.suffix.lstrip(".")]
     require_shell(command[0])

@@ -16,8 +16,9 @@ def start(sandbox):
 
     def run(name, env=None):
         require_shell(name)
-        driver = shelldriver.DRIVERS[name](sandbox.root, {**sandbox.env, **(env or {})},
-                                           sandbox.hook_file(name))
+        driver = shelldriver.DRIVERS[name](
+            sandbox.root, {**sandbox.env, **(env or {})}, sandbox.hook_file(name)
+        )
         started.append(driver)
         return driver.start()
 
@@ -55,8 +56,7 @@ def test_bash_prompt_command_forms_are_kept(sandbox, start, form):
     proj = sandbox.project("proj")
     sh = start("bash")
     user = "echo user-hook-ran"
-    setup = (f"PROMPT_COMMAND='{user}'" if form == "string"
-             else f"PROMPT_COMMAND=('{user}' 'true')")
+    setup = f"PROMPT_COMMAND='{user}'" if form == "string" else f"PROMPT_COMMAND=('{user}' 'true')"
     sh.run(setup)
     sh.run(sh.load_hook_command().replace("source", "unset __shellhook_loaded; source"))
     out = sh.cd(proj)
@@ -77,4 +77,3 @@ def test_zsh_completion_with_compsys(sandbox, start, when):
         assert sh.run("print -r -- $_comps[workon]").strip() == b"_shellhook_venvs"
     sh.complete_and_run("workon alph")
     assert sh.venv() == str(alphabet)
-

@@ -11,9 +11,28 @@ from shellhook import adapters
 from tests.conftest import require_shell
 
 NASTY = [
-    "", "plain", "sp ace", "it's", 'dq"uote', "back\\slash", "$(touch pwned)", "`id`",
-    "semi;colon", "new\nline", "tab\there", "\r\x1b]0;title\x07", "ünïcödé", "caf\udce9",
-    "--dash", "*glob?[x]", "~tilde", "!bang", "%percent", "{brace,s}", "a:b", "\x01\x7f",
+    "",
+    "plain",
+    "sp ace",
+    "it's",
+    'dq"uote',
+    "back\\slash",
+    "$(touch pwned)",
+    "`id`",
+    "semi;colon",
+    "new\nline",
+    "tab\there",
+    "\r\x1b]0;title\x07",
+    "ünïcödé",
+    "caf\udce9",
+    "--dash",
+    "*glob?[x]",
+    "~tilde",
+    "!bang",
+    "%percent",
+    "{brace,s}",
+    "a:b",
+    "\x01\x7f",
 ]
 
 # How each shell runs a script and prints a variable set by the adapter, byte for byte.

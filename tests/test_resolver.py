@@ -37,8 +37,11 @@ def test_dot_venv_then_venv_then_fancy_alphabetically(tmp_path, res):
     assert res.resolve(str(tmp_path)).venv == str(tmp_path / "venv")
     mkvenv(tmp_path / ".venv")
     found = res.resolve(str(tmp_path / "."))
-    assert (found.venv, found.rule, found.project) == (str(tmp_path / ".venv"), r.RULE_DOT_VENV,
-                                                      str(tmp_path))
+    assert (found.venv, found.rule, found.project) == (
+        str(tmp_path / ".venv"),
+        r.RULE_DOT_VENV,
+        str(tmp_path),
+    )
 
 
 def test_directory_without_pyvenv_cfg_is_not_a_venv(tmp_path, res):
@@ -72,11 +75,18 @@ def test_pointer_relative_path_is_relative_to_its_directory(tmp_path, res):
     assert res.resolve(str(tmp_path / "proj")).venv == str(target)
 
 
-@pytest.mark.parametrize("content, problem", [
-    (b"", "is empty"), (b"\n", "is empty"), (b"a\nb\n", "single line"),
-    (b"\xff\xfe", "not UTF-8"), (b"missing", "not a venv"), (b"..", "not a venv"),
-    (b"x" * 5000, "larger than"),
-])
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        (b"", "is empty"),
+        (b"\n", "is empty"),
+        (b"a\nb\n", "single line"),
+        (b"\xff\xfe", "not UTF-8"),
+        (b"missing", "not a venv"),
+        (b"..", "not a venv"),
+        (b"x" * 5000, "larger than"),
+    ],
+)
 def test_bad_pointers_are_problems_not_crashes(tmp_path, res, content, problem):
     (tmp_path / ".venv").write_bytes(content)
     found = res.resolve(str(tmp_path))
@@ -88,8 +98,10 @@ def test_pointer_that_is_a_symlink_or_fifo_is_not_followed(tmp_path, res):
     (tmp_path / "ptr").write_text("real")
     (tmp_path / "p1").mkdir()
     os.symlink(tmp_path / "ptr", tmp_path / "p1" / ".venv")
-    assert not res.resolve(str(tmp_path / "p1")).found or \
-        res.resolve(str(tmp_path / "p1")).rule != r.RULE_POINTER
+    assert (
+        not res.resolve(str(tmp_path / "p1")).found
+        or res.resolve(str(tmp_path / "p1")).rule != r.RULE_POINTER
+    )
     (tmp_path / "p2").mkdir()
     os.mkfifo(tmp_path / "p2" / ".venv")
     found = res.resolve(str(tmp_path / "p2"))  # must not block on the FIFO

@@ -20,12 +20,25 @@ import pytest
 from shellhook import protocol
 
 
-def run(sandbox, *args: str, cwd: Path, env: dict | None = None, input: str | None = None,
-        timeout: float = 120):
+def run(
+    sandbox,
+    *args: str,
+    cwd: Path,
+    env: dict | None = None,
+    input: str | None = None,
+    timeout: float = 120,
+):
     """``python -m shellhook ARGS`` in ``cwd`` (never the repository) inside the sandbox."""
     full_env = {**sandbox.env, "PWD": str(cwd), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "shellhook", *args], cwd=cwd, env=full_env,
-                          capture_output=True, text=True, input=input, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "shellhook", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture
@@ -58,6 +71,7 @@ def project(sandbox, name: str = "proj") -> Path:
 
 # -- workon ---------------------------------------------------------------------------------
 
+
 def test_workon_frame_from_a_clean_shell(sandbox, ops):
     linked = sandbox.home / "linked"
     linked.mkdir()
@@ -65,8 +79,13 @@ def test_workon_frame_from_a_clean_shell(sandbox, ops):
     (alpha / ".project").write_text(f"{linked}\n")
     out = run(sandbox, "workon", "alpha", cwd=sandbox.home, env=ops.env)
     assert out.returncode == 0 and out.stdout == "", out.stderr
-    assert ops.frame() == [("P", str(linked)), ("L", "Alpha_Env"), ("M", "Alpha Env"),
-                           ("V", str(alpha)), ("C", str(linked))]
+    assert ops.frame() == [
+        ("P", str(linked)),
+        ("L", "Alpha_Env"),
+        ("M", "Alpha Env"),
+        ("V", str(alpha)),
+        ("C", str(linked)),
+    ]
     run(sandbox, "workon", "--no-cd", "alpha", cwd=sandbox.home, env=ops.env)
     assert ("C", str(linked)) not in ops.frame()
 
@@ -75,8 +94,11 @@ def test_workon_frame_from_a_clean_shell(sandbox, ops):
 def test_workon_ends_the_current_activation_first(sandbox, ops, marker, first):
     sandbox.make_venv(sandbox.workon_home / "beta")
     current = str(sandbox.home / "proj" / ".venv")
-    env = {**ops.env, "VIRTUAL_ENV": current,
-           "SHELLHOOK_VENV": {"same": current, "": "", "other": "/else"}[marker]}
+    env = {
+        **ops.env,
+        "VIRTUAL_ENV": current,
+        "SHELLHOOK_VENV": {"same": current, "": "", "other": "/else"}[marker],
+    }
     assert run(sandbox, "workon", "beta", cwd=sandbox.home, env=env).returncode == 0
     frame = ops.frame()
     assert frame[0] == (first, "") and frame[-1][0] == "V"
@@ -121,9 +143,19 @@ def test_workon_refuses_broken_and_unsafe_venvs(sandbox, ops):
     assert not Path(ops.env["SHELLHOOK_OPS_FILE"]).exists()
 
 
-@pytest.mark.parametrize("args", [["workon", "-p"], ["workon", "--", "-p"], ["workon", "../x"],
-                                  ["mkvenv", "a b"], ["mkvenv", "--bogus"], ["rmvenv", "x/y"],
-                                  ["lsvenv", "extra"], ["mkvenv", "-p", ">=3.x"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["workon", "-p"],
+        ["workon", "--", "-p"],
+        ["workon", "../x"],
+        ["mkvenv", "a b"],
+        ["mkvenv", "--bogus"],
+        ["rmvenv", "x/y"],
+        ["lsvenv", "extra"],
+        ["mkvenv", "-p", ">=3.x"],
+    ],
+)
 def test_usage_errors_are_one_line_exit_2(sandbox, args):
     out = run(sandbox, *args, cwd=sandbox.home)
     assert out.returncode == 2, out.stderr
@@ -132,6 +164,7 @@ def test_usage_errors_are_one_line_exit_2(sandbox, args):
 
 
 # -- mkvenv ---------------------------------------------------------------------------------
+
 
 def test_mkvenv_frame_activates_as_the_projects_venv(sandbox, ops):
     proj = project(sandbox)
@@ -142,8 +175,14 @@ def test_mkvenv_frame_activates_as_the_projects_venv(sandbox, ops):
     assert out.returncode == 0, out.stderr
     frame = ops.frame()
     venv = str(proj / ".venv")
-    assert frame[:6] == [("D", ""), ("S", ""), ("P", str(proj)), ("L", "proj"), ("M", "proj"),
-                         ("A", venv)]
+    assert frame[:6] == [
+        ("D", ""),
+        ("S", ""),
+        ("P", str(proj)),
+        ("L", "proj"),
+        ("M", "proj"),
+        ("A", venv),
+    ]
     assert frame[6][0] == "I" and "created" in frame[6][1]
     assert "activates automatically" in sandbox.shellhook("which", str(proj)).stdout
 
@@ -202,8 +241,14 @@ def pyenv_python(minor: str) -> str | None:
 @pytest.mark.parametrize("how", ["-p", ".python-version", "requires-python"])
 def test_mkvenv_picks_the_requested_python(sandbox, how):
     current = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    wanted = next((m for m in ("3.12", "3.10", "3.13", "3.9") if m != current
-                   and (pyenv_python(m) or shutil.which(f"python{m}"))), None)
+    wanted = next(
+        (
+            m
+            for m in ("3.12", "3.10", "3.13", "3.9")
+            if m != current and (pyenv_python(m) or shutil.which(f"python{m}"))
+        ),
+        None,
+    )
     if wanted is None:
         pytest.skip("needs a second Python version (pyenv or pythonX.Y on PATH)")
     exe = pyenv_python(wanted) or shutil.which(f"python{wanted}")
@@ -216,8 +261,7 @@ def test_mkvenv_picks_the_requested_python(sandbox, how):
     elif how == ".python-version":
         (proj / ".python-version").write_text(wanted + "\n")
     else:
-        (proj / "pyproject.toml").write_text(
-            f'[project]\nrequires-python = "=={wanted}.*"\n')
+        (proj / "pyproject.toml").write_text(f'[project]\nrequires-python = "=={wanted}.*"\n')
     out = run(sandbox, *args, cwd=proj)
     assert out.returncode == 0, out.stderr
     cfg = (proj / ".venv" / "pyvenv.cfg").read_text()
@@ -228,10 +272,9 @@ def make_wheel(directory: Path) -> Path:
     """A tiny pure-Python wheel with a console script (installs offline)."""
     files = {
         "demo_pkg/__init__.py": b"VALUE = 42\ndef main():\n    print('demo', VALUE)\n",
-        "demo_pkg-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: demo-pkg\n"
-                                           b"Version: 1.0\n",
+        "demo_pkg-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: demo-pkg\nVersion: 1.0\n",
         "demo_pkg-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\n"
-                                        b"Root-Is-Purelib: true\nTag: py3-none-any\n",
+        b"Root-Is-Purelib: true\nTag: py3-none-any\n",
         "demo_pkg-1.0.dist-info/entry_points.txt": b"[console_scripts]\ndemo = demo_pkg:main\n",
     }
     record = []
@@ -248,8 +291,7 @@ def make_wheel(directory: Path) -> Path:
 
 
 def check_installed(venv: Path) -> None:
-    out = subprocess.run([str(venv / "bin" / "demo")], capture_output=True, text=True,
-                         timeout=60)
+    out = subprocess.run([str(venv / "bin" / "demo")], capture_output=True, text=True, timeout=60)
     assert out.stdout == "demo 42\n", out.stderr  # the script's shebang names the final path
     assert ".shellhook-" not in (venv / "bin" / "demo").read_text()
 
@@ -258,8 +300,16 @@ def test_mkvenv_installs_requirements_with_pip(sandbox):
     proj = project(sandbox)
     wheel = make_wheel(sandbox.root)
     (proj / "requirements.txt").write_text(f"{wheel}\n")
-    out = run(sandbox, "mkvenv", "--no-uv", "-r", "requirements.txt", cwd=proj,
-              env={"PIP_NO_INDEX": "1"}, timeout=300)
+    out = run(
+        sandbox,
+        "mkvenv",
+        "--no-uv",
+        "-r",
+        "requirements.txt",
+        cwd=proj,
+        env={"PIP_NO_INDEX": "1"},
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     check_installed(proj / ".venv")
     assert (proj / ".venv" / "bin" / "pip").exists()
@@ -284,14 +334,22 @@ def test_mkvenv_with_uv(sandbox, tmp_path):
             "if a[:2] == ['pip', 'install']:\n"
             "    py = a[a.index('--python') + 1]\n"
             "    subprocess.check_call([sys.executable, '-m', 'pip', '--python', py, 'install',\n"
-            "                           '--no-index', *a[4:]])\n")
+            "                           '--no-index', *a[4:]])\n"
+        )
         (bindir / "uv").chmod(0o755)
     sandbox.env["PATH"] = os.pathsep.join([str(bindir), sandbox.env["PATH"]])
     proj = project(sandbox)
     wheel = make_wheel(sandbox.root)
     (proj / "req.txt").write_text(f"{wheel}\n")
-    out = run(sandbox, "mkvenv", "-r", "req.txt", cwd=proj, timeout=300,
-              env={"UV_NO_INDEX": "1", "PIP_NO_INDEX": "1"})
+    out = run(
+        sandbox,
+        "mkvenv",
+        "-r",
+        "req.txt",
+        cwd=proj,
+        timeout=300,
+        env={"UV_NO_INDEX": "1", "PIP_NO_INDEX": "1"},
+    )
     assert out.returncode == 0, out.stderr
     assert "with uv" in out.stderr and "without pip" in out.stderr
     check_installed(proj / ".venv")
@@ -306,9 +364,14 @@ def test_ctrl_c_during_mkvenv_leaves_nothing(sandbox):
     proj = project(sandbox)
     # ensurepip, interrupted, leaves its unpacked wheels in TMPDIR: keep them in the sandbox
     env = {**sandbox.env, "PWD": str(proj), "TMPDIR": str(sandbox.root)}
-    proc = subprocess.Popen([sys.executable, "-m", "shellhook", "mkvenv", "--no-uv"], cwd=proj,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shellhook", "mkvenv", "--no-uv"],
+        cwd=proj,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while not list(proj.glob(".shellhook-mkvenv-*/.venv/pyvenv.cfg")):
         assert proc.poll() is None and time.monotonic() < deadline, "no build seen"
@@ -323,6 +386,7 @@ def test_ctrl_c_during_mkvenv_leaves_nothing(sandbox):
 
 
 # -- rmvenv ----------------------------------------------------------------------------------
+
 
 def test_rmvenv_asks_and_takes_no_for_an_answer(sandbox):
     sandbox.make_venv(sandbox.workon_home / "beta")
@@ -352,8 +416,9 @@ def test_rmvenv_keeps_a_deny(sandbox):
     sandbox.make_venv(proj / ".venv")
     sandbox.shellhook("deny", str(proj))
     assert run(sandbox, "rmvenv", "-y", cwd=proj).returncode == 0
-    assert "denied" in sandbox.shellhook("which", str(proj), check=False).stdout or \
-        list((sandbox.home / ".local/state/shellhook/trust/deny").iterdir())
+    assert "denied" in sandbox.shellhook("which", str(proj), check=False).stdout or list(
+        (sandbox.home / ".local/state/shellhook/trust/deny").iterdir()
+    )
 
 
 def test_rmvenv_removes_only_pointers_to_the_removed_venv(sandbox):
@@ -379,20 +444,34 @@ def test_rmvenv_with_nothing_here(sandbox):
 
 # -- lsvenv ----------------------------------------------------------------------------------
 
+
 def test_lsvenv_json(sandbox):
     proj = project(sandbox)
     assert run(sandbox, "mkvenv", "--without-pip", cwd=proj).returncode == 0
     alpha = sandbox.make_venv(sandbox.workon_home / "alpha")
     (alpha / ".project").write_text(f"{proj}\n")
-    out = run(sandbox, "lsvenv", "--json", cwd=sandbox.home,
-              env={"VIRTUAL_ENV": str(proj / ".venv")})
+    out = run(
+        sandbox, "lsvenv", "--json", cwd=sandbox.home, env={"VIRTUAL_ENV": str(proj / ".venv")}
+    )
     rows = json.loads(out.stdout)
     version = ".".join(map(str, sys.version_info[:3]))
     assert rows == [
-        {"name": "alpha", "path": str(alpha), "kind": "named", "python": version,
-         "project": str(proj), "active": False},
-        {"name": "proj", "path": str(proj / ".venv"), "kind": "project", "python": version,
-         "project": str(proj), "active": True},
+        {
+            "name": "alpha",
+            "path": str(alpha),
+            "kind": "named",
+            "python": version,
+            "project": str(proj),
+            "active": False,
+        },
+        {
+            "name": "proj",
+            "path": str(proj / ".venv"),
+            "kind": "project",
+            "python": version,
+            "project": str(proj),
+            "active": True,
+        },
     ]
     table = run(sandbox, "lsvenv", cwd=sandbox.home, env={"VIRTUAL_ENV": str(alpha)}).stdout
     assert table.splitlines()[0].split() == ["*", "alpha", version, "~/proj"]
@@ -419,9 +498,16 @@ def test_mkvenv_refuses_a_colon_in_the_path(sandbox):
 def test_concurrent_mkvenv_makes_exactly_one(sandbox):
     proj = project(sandbox)
     env = {**sandbox.env, "PWD": str(proj)}
-    procs = [subprocess.Popen([sys.executable, "-m", "shellhook", "mkvenv", "--without-pip",
-                               "--no-uv"], cwd=proj, env=env, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "shellhook", "mkvenv", "--without-pip", "--no-uv"],
+            cwd=proj,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     results = sorted((p.wait(timeout=120), p.stderr.read()) for p in procs)
     assert [rc for rc, _ in results] == [0, 1], results
     assert "already exists" in results[1][1]

@@ -19,15 +19,20 @@ PY = Interpreter(sys.executable, tuple(sys.version_info[:3]))
 
 
 def leftovers(*dirs: Path) -> list[str]:
-    return [p.name for d in dirs if d.is_dir() for p in d.iterdir()
-            if p.name.startswith(".shellhook-")]
+    return [
+        p.name for d in dirs if d.is_dir() for p in d.iterdir() if p.name.startswith(".shellhook-")
+    ]
 
 
 class FakeTools:
     """Stands in for uv/venv/pip: makes a venv-like tree that embeds its build path."""
 
-    def __init__(self, fail_at: int | None = None, interrupt_at: int | None = None,
-                 signal_at: int | None = None) -> None:
+    def __init__(
+        self,
+        fail_at: int | None = None,
+        interrupt_at: int | None = None,
+        signal_at: int | None = None,
+    ) -> None:
         self.calls: list[list[str]] = []
         self.fail_at, self.interrupt_at, self.signal_at = fail_at, interrupt_at, signal_at
 
@@ -38,7 +43,8 @@ class FakeTools:
             build = Path(command[-1])
             (build / "bin").mkdir(parents=True)
             (build / "pyvenv.cfg").write_text(
-                f"home = /usr/bin\ncommand = python -m venv {build}\n")
+                f"home = /usr/bin\ncommand = python -m venv {build}\n"
+            )
             (build / "bin" / "activate").write_text(f'VIRTUAL_ENV="{build}"\nexport VIRTUAL_ENV\n')
             (build / "bin" / "pip").write_text(f"#!{build}/bin/python\nimport pip\n")
             (build / "bin" / "pip").chmod(0o755)
@@ -57,6 +63,7 @@ def plan(target: Path, **kw) -> Plan:
 
 # -- where -------------------------------------------------------------------------------
 
+
 def test_project_root(tmp_path):
     home = tmp_path / "home"
     proj = home / "proj"
@@ -65,7 +72,8 @@ def test_project_root(tmp_path):
     plain.mkdir(parents=True)
     (home / ".git").mkdir()  # a dotfiles repo: home is still not a project
     assert venvmake.find_project_root(str(proj / "src" / "pkg"), str(home)) == str(
-        proj / "src" / "pkg")
+        proj / "src" / "pkg"
+    )
     (proj / "requirements-dev.txt").write_text("")
     assert venvmake.find_project_root(str(proj / "src" / "pkg"), str(home)) == str(proj)
     (proj / "src" / "setup.py").write_text("")
@@ -76,37 +84,58 @@ def test_project_root(tmp_path):
     (tmp_path / "wt").mkdir()
     (tmp_path / "wt" / ".git").write_text("gitdir: elsewhere\n")  # a worktree
     (tmp_path / "wt" / "a").mkdir()
-    assert venvmake.find_project_root(str(tmp_path / "wt" / "a"), str(home)) == str(
-        tmp_path / "wt")
+    assert venvmake.find_project_root(str(tmp_path / "wt" / "a"), str(home)) == str(tmp_path / "wt")
 
 
 # -- what --------------------------------------------------------------------------------
 
+
 def test_build_commands_stdlib():
-    p = Plan(target="/p/.venv", interpreter=Interpreter("/usr/bin/python3.12"),
-             with_pip=True, requirements=("/p/r1.txt", "/p/r2.txt"), install_project="/p")
+    p = Plan(
+        target="/p/.venv",
+        interpreter=Interpreter("/usr/bin/python3.12"),
+        with_pip=True,
+        requirements=("/p/r1.txt", "/p/r2.txt"),
+        install_project="/p",
+    )
     assert venvmake.build_commands(p, "/p/.b/.venv") == [
         ["/usr/bin/python3.12", "-m", "venv", "--", "/p/.b/.venv"],
-        ["/p/.b/.venv/bin/python", "-m", "pip", "install", "-r", "/p/r1.txt",
-         "-r", "/p/r2.txt", "-e", "/p"],
+        [
+            "/p/.b/.venv/bin/python",
+            "-m",
+            "pip",
+            "install",
+            "-r",
+            "/p/r1.txt",
+            "-r",
+            "/p/r2.txt",
+            "-e",
+            "/p",
+        ],
     ]
     p = Plan(target="/p/.venv", interpreter=Interpreter("/usr/bin/python3"), with_pip=False)
     assert venvmake.build_commands(p, "/b") == [
-        ["/usr/bin/python3", "-m", "venv", "--without-pip", "--", "/b"]]
+        ["/usr/bin/python3", "-m", "venv", "--without-pip", "--", "/b"]
+    ]
 
 
 def test_build_commands_uv():
-    p = Plan(target="/p/.venv", interpreter=Interpreter("/usr/bin/python3.12"), uv="/bin/uv",
-             with_pip=False, requirements=("/p/r.txt",), install_project="/p")
+    p = Plan(
+        target="/p/.venv",
+        interpreter=Interpreter("/usr/bin/python3.12"),
+        uv="/bin/uv",
+        with_pip=False,
+        requirements=("/p/r.txt",),
+        install_project="/p",
+    )
     assert venvmake.build_commands(p, "/b") == [
         ["/bin/uv", "venv", "--quiet", "--python", "/usr/bin/python3.12", "--", "/b"],
-        ["/bin/uv", "pip", "install", "--python", "/b/bin/python", "-r", "/p/r.txt",
-         "-e", "/p"],
+        ["/bin/uv", "pip", "install", "--python", "/b/bin/python", "-r", "/p/r.txt", "-e", "/p"],
     ]
-    p = Plan(target="/p/.venv", interpreter=Interpreter("/x/python"), uv="/bin/uv",
-             with_pip=True)
+    p = Plan(target="/p/.venv", interpreter=Interpreter("/x/python"), uv="/bin/uv", with_pip=True)
     assert venvmake.build_commands(p, "/b") == [
-        ["/bin/uv", "venv", "--quiet", "--python", "/x/python", "--seed", "--", "/b"]]
+        ["/bin/uv", "venv", "--quiet", "--python", "/x/python", "--seed", "--", "/b"]
+    ]
 
 
 def test_tool_environment_drops_the_active_venv():
@@ -116,6 +145,7 @@ def test_tool_environment_drops_the_active_venv():
 
 
 # -- building ----------------------------------------------------------------------------
+
 
 def test_build_relocates_and_leaves_nothing_behind(tmp_path):
     target = tmp_path / "proj" / ".venv"
@@ -138,8 +168,9 @@ def test_build_relocates_and_leaves_nothing_behind(tmp_path):
 def test_failure_leaves_nothing(tmp_path, fail_at):
     target = tmp_path / ".venv"
     with pytest.raises(BuildFailed, match="nothing was created"):
-        venvmake.build(plan(target, requirements=(str(tmp_path / "r.txt"),)),
-                       run=FakeTools(fail_at=fail_at))
+        venvmake.build(
+            plan(target, requirements=(str(tmp_path / "r.txt"),)), run=FakeTools(fail_at=fail_at)
+        )
     assert not os.path.lexists(target) and leftovers(tmp_path) == []
 
 
@@ -147,8 +178,7 @@ def test_failure_leaves_nothing(tmp_path, fail_at):
 def test_ctrl_c_leaves_nothing(tmp_path, at):
     target = tmp_path / ".venv"
     with pytest.raises(KeyboardInterrupt):
-        venvmake.build(plan(target, install_project=str(tmp_path)),
-                       run=FakeTools(interrupt_at=at))
+        venvmake.build(plan(target, install_project=str(tmp_path)), run=FakeTools(interrupt_at=at))
     assert not os.path.lexists(target) and leftovers(tmp_path) == []
 
 
@@ -204,8 +234,11 @@ def test_replace_keeps_the_old_venv_until_the_new_one_is_built(tmp_path):
         venvmake.build(plan(target, replace=True), run=FakeTools(fail_at=1))
     assert (target / "pyvenv.cfg").stat().st_ino == inode
     with pytest.raises(KeyboardInterrupt):
-        venvmake.build(plan(target, replace=True), run=FakeTools(),
-                       after_commit=lambda: (_ for _ in ()).throw(KeyboardInterrupt))
+        venvmake.build(
+            plan(target, replace=True),
+            run=FakeTools(),
+            after_commit=lambda: (_ for _ in ()).throw(KeyboardInterrupt),
+        )
     assert (target / "pyvenv.cfg").read_text() == "old\n"  # put back
     venvmake.build(plan(target, replace=True), run=FakeTools())
     assert (target / "pyvenv.cfg").read_text().startswith("home = ")
@@ -280,16 +313,23 @@ def test_stale_temporary_directories_are_swept(tmp_path):
 def test_real_venv_works_at_its_final_place(tmp_path):
     target = tmp_path / "a b" / ".venv"
     venvmake.build(plan(target, with_pip=False))
-    out = subprocess.run([str(target / "bin" / "python"), "-c", "import sys; print(sys.prefix)"],
-                         capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [str(target / "bin" / "python"), "-c", "import sys; print(sys.prefix)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert out == str(target)
-    assert f'VIRTUAL_ENV="{target}"' in (target / "bin" / "activate").read_text() or \
-        f"VIRTUAL_ENV='{target}'" in (target / "bin" / "activate").read_text()
+    assert (
+        f'VIRTUAL_ENV="{target}"' in (target / "bin" / "activate").read_text()
+        or f"VIRTUAL_ENV='{target}'" in (target / "bin" / "activate").read_text()
+    )
     assert ".shellhook-" not in (target / "pyvenv.cfg").read_text()
     assert leftovers(target.parent) == []
 
 
 # -- pointers and removal -------------------------------------------------------------------
+
 
 def test_write_pointer(tmp_path):
     old = os.umask(0o077)
@@ -322,9 +362,15 @@ def test_in_process_creation_for_the_same_interpreter(tmp_path):
     assert not venvmake.same_interpreter("/nonexistent/python")
     target = tmp_path / ".venv"
     tools = FakeTools()
-    venvmake.build(plan(target, with_pip=False, in_process=True,
-                        requirements=(str(tmp_path / "r.txt"),)), run=tools)
+    venvmake.build(
+        plan(target, with_pip=False, in_process=True, requirements=(str(tmp_path / "r.txt"),)),
+        run=tools,
+    )
     assert [c[1:4] for c in tools.calls] == [["-m", "pip", "install"]]  # only the install
-    out = subprocess.run([str(target / "bin" / "python"), "-c", "import sys; print(sys.prefix)"],
-                         capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [str(target / "bin" / "python"), "-c", "import sys; print(sys.prefix)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert out == str(target) and leftovers(tmp_path) == []

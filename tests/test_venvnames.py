@@ -8,12 +8,42 @@ from shellhook import venvnames
 from shellhook.venvnames import InvalidName, check_name
 
 
-@pytest.mark.parametrize("name", [
-    "", ".", "..", "../x", "/abs/path", "a/b", "x/", "-p", "--help", "-", ".hidden",
-    ".shellhook-mkvenv-1-x", "x:y", "a\nb", "a\0b", "\t", "a\rb", "\x1b]52;c;x\x07",
-    "bidi\u202eevil", "line\u2028sep", "$(touch /tmp/p)", "`id`", "a b", "semi;colon",
-    "quo'te", 'dq"', "star*", "q?", "back\\slash", "caf\udce9", "x" * 256,
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        ".",
+        "..",
+        "../x",
+        "/abs/path",
+        "a/b",
+        "x/",
+        "-p",
+        "--help",
+        "-",
+        ".hidden",
+        ".shellhook-mkvenv-1-x",
+        "x:y",
+        "a\nb",
+        "a\0b",
+        "\t",
+        "a\rb",
+        "\x1b]52;c;x\x07",
+        "bidi\u202eevil",
+        "line\u2028sep",
+        "$(touch /tmp/p)",
+        "`id`",
+        "a b",
+        "semi;colon",
+        "quo'te",
+        'dq"',
+        "star*",
+        "q?",
+        "back\\slash",
+        "caf\udce9",
+        "x" * 256,
+    ],
+)
 def test_refused(name):
     with pytest.raises(InvalidName) as info:
         check_name(name)
@@ -22,18 +52,38 @@ def test_refused(name):
     assert "\n" not in message and "\x1b" not in message and "\r" not in message
 
 
-@pytest.mark.parametrize("name", [
-    "proj", "my-env", "py3.12", "a_b", "x+y", "user@host", "k=v", "a,b", "café", "环境",
-    "v" * 255, "1", "A-Z.0",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "proj",
+        "my-env",
+        "py3.12",
+        "a_b",
+        "x+y",
+        "user@host",
+        "k=v",
+        "a,b",
+        "café",
+        "环境",
+        "v" * 255,
+        "1",
+        "A-Z.0",
+    ],
+)
 def test_accepted(name):
     assert check_name(name) == name
 
 
 def test_messages_say_why():
     reasons = {
-        "": "empty", "..": "directory", "../x": "'/'", "-p": "'-'", ".x": "'.'",
-        "x:y": "':'", "a\nb": "control", "a b": "letters, digits",
+        "": "empty",
+        "..": "directory",
+        "../x": "'/'",
+        "-p": "'-'",
+        ".x": "'.'",
+        "x:y": "':'",
+        "a\nb": "control",
+        "a b": "letters, digits",
     }
     for name, reason in reasons.items():
         with pytest.raises(InvalidName, match=reason):

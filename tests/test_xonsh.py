@@ -20,8 +20,10 @@ from tests import shelldriver
 from tests.conftest import require_shell
 from tests.test_quoting import NASTY
 
-OURS = "[h.__qualname__ for e in (events.on_chdir, events.on_pre_prompt_format, " \
-       "events.on_exit, events.on_post_init) for h in e if 'shellhook' in h.__qualname__]"
+OURS = (
+    "[h.__qualname__ for e in (events.on_chdir, events.on_pre_prompt_format, "
+    "events.on_exit, events.on_post_init) for h in e if 'shellhook' in h.__qualname__]"
+)
 
 
 @pytest.fixture
@@ -30,10 +32,16 @@ def xonsh(sandbox):
     require_shell("xonsh")
     started: list[shelldriver.ShellDriver] = []
 
-    def start(cwd=None, env=None, load: str | None = None, argv: list[str] | None = None,
-              hook: Path | None = None) -> shelldriver.ShellDriver:
+    def start(
+        cwd=None,
+        env=None,
+        load: str | None = None,
+        argv: list[str] | None = None,
+        hook: Path | None = None,
+    ) -> shelldriver.ShellDriver:
         driver = shelldriver.DRIVERS["xonsh"](
-            sandbox.root, {**sandbox.env, **(env or {})}, hook or sandbox.hook_file("xonsh"))
+            sandbox.root, {**sandbox.env, **(env or {})}, hook or sandbox.hook_file("xonsh")
+        )
         if load is not None:
             driver.load_hook_command = lambda: load
         if argv is not None:
@@ -76,8 +84,12 @@ def test_hook_is_plain_python_that_xonsh_parses_the_same(sandbox, tmp_path):
     rc_line = tmp_path / "rc.xsh"
     rc_line.write_text(adapters.get("xonsh").source_line(Path("/some where/it's/hook.xsh")) + "\n")
     files = [sandbox.hook_file("xonsh"), rc_line]
-    out = subprocess.run([sys.executable, "-c", PARSE_BOTH_WAYS, *map(str, files)],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", PARSE_BOTH_WAYS, *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.stdout.split() == [str(files[0]), "same", str(rc_line), "same"], out
 
 
@@ -90,13 +102,19 @@ def test_quote_and_assign_round_trip_through_xonsh(value, tmp_path):
         # a subprocess-mode word (what `cd`, `pushd`, `source` get)
         f"{adapter.quote(sys.executable)} -c {python_literal(writer)} word {adapter.quote(value)}\n"
         # a Python-mode assignment (the hook file's header)
-        + adapter.assign("__shellhook_python", value) + "\n"
+        + adapter.assign("__shellhook_python", value)
+        + "\n"
         + "__import__('pathlib').Path('assigned').write_bytes("
-          "__import__('os').fsencode(__shellhook_python))\n"
+        "__import__('os').fsencode(__shellhook_python))\n"
     )
     (tmp_path / "script.xsh").write_text(script, encoding="ascii")
-    out = subprocess.run(["xonsh", "--no-rc", "script.xsh"], capture_output=True, cwd=tmp_path,
-                         timeout=60, env={**os.environ, "HOME": str(tmp_path)})
+    out = subprocess.run(
+        ["xonsh", "--no-rc", "script.xsh"],
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=60,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "word").read_bytes() == os.fsencode(value)
     assert (tmp_path / "assigned").read_bytes() == os.fsencode(value)
@@ -118,11 +136,18 @@ def test_non_interactive_xonsh_is_untouched(sandbox):
     proj = sandbox.project("proj")
     rc_line = adapters.get("xonsh").source_line(sandbox.hook_file("xonsh"))
     for load in (rc_line, "xontrib load shellhook"):
-        script = (f"{load}\ncd {adapters.get('xonsh').quote(str(proj))}\n"
-                  "print([${...}.get('VIRTUAL_ENV'), '__shellhook_xonsh__' in "
-                  "__import__('sys').modules])\n")
-        out = subprocess.run(["xonsh", "--no-rc", "-c", script], env=sandbox.env,
-                             capture_output=True, text=True, timeout=60)
+        script = (
+            f"{load}\ncd {adapters.get('xonsh').quote(str(proj))}\n"
+            "print([${...}.get('VIRTUAL_ENV'), '__shellhook_xonsh__' in "
+            "__import__('sys').modules])\n"
+        )
+        out = subprocess.run(
+            ["xonsh", "--no-rc", "-c", script],
+            env=sandbox.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert (out.stdout, out.stderr) == ("[None, False]\n", "")
 
 
@@ -156,8 +181,10 @@ def test_xontrib_load_and_unload(sandbox, xonsh):
     out = sh.run("xontrib load shellhook")  # inside the project: active at once
     assert b"shellhook: activated proj" in out
     assert sh.venv() == str(proj / ".venv")
-    assert py(sh, "__import__('sys').modules['__shellhook_xonsh__'].command.__qualname__") \
+    assert (
+        py(sh, "__import__('sys').modules['__shellhook_xonsh__'].command.__qualname__")
         == "'__shellhook_setup.<locals>.command'"
+    )
 
 
 def test_rc_file_and_autoloaded_xontrib_make_one_hook(sandbox, xonsh):
@@ -175,8 +202,10 @@ def test_rc_file_and_autoloaded_xontrib_make_one_hook(sandbox, xonsh):
     driver = shelldriver.DRIVERS["xonsh"]
     argv = [*driver(sandbox.root, sandbox.env, hook).argv()]
     argv.remove("--no-rc")
-    sh = xonsh(argv=argv, load="print('autoloaded:', 'shellhook' in __xonsh__.builtins"
-                               ".autoloaded_xontribs)")
+    sh = xonsh(
+        argv=argv,
+        load="print('autoloaded:', 'shellhook' in __xonsh__.builtins.autoloaded_xontribs)",
+    )
     assert b"autoloaded: True" in sh.transcript
     assert py(sh, f"len({OURS})") == "4"
     loaded_from = "__import__('sys').modules['__shellhook_xonsh__'].command.__code__.co_filename"
@@ -200,11 +229,18 @@ def foreign_xonsh(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("foreign-xonsh")
     venv_mod.EnvBuilder(with_pip=False, symlinks=True).create(root)
     python = root / "bin" / "python"
-    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     shutil.copytree(Path(xonsh.__file__).parent, Path(site) / "xonsh")
-    probe = subprocess.run([python, "-I", "-c", "import xonsh, importlib.util as u; "
-                            "print(u.find_spec('shellhook'))"], capture_output=True, text=True)
+    probe = subprocess.run(
+        [python, "-I", "-c", "import xonsh, importlib.util as u; print(u.find_spec('shellhook'))"],
+        capture_output=True,
+        text=True,
+    )
     assert probe.stdout == "None\n", probe
     return python
 
@@ -212,8 +248,9 @@ def foreign_xonsh(tmp_path_factory) -> Path:
 def test_hook_works_in_a_xonsh_without_shellhook(sandbox, xonsh, foreign_xonsh):
     proj = sandbox.project("proj")
     sandbox.make_venv(sandbox.workon_home / "alpha")
-    sh = xonsh(argv=[str(foreign_xonsh), "-m", "xonsh", "--no-rc", "-i",
-                     "--shell-type", "readline"])
+    sh = xonsh(
+        argv=[str(foreign_xonsh), "-m", "xonsh", "--no-rc", "-i", "--shell-type", "readline"]
+    )
     assert py(sh, "__import__('sys').prefix") == repr(str(foreign_xonsh.parent.parent))
     path_before = sh.getenv("PATH")
     sh.cd(proj)  # through the daemon

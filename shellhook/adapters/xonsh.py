@@ -55,10 +55,12 @@ class Xonsh(ShellAdapter):
         """
         p = python_literal(os.fspath(path))
         m = python_literal(HOOK_MODULE)
-        return ("if all((__xonsh__.env.get('XONSH_INTERACTIVE'), "
-                f"__import__('os').access({p}, 4))): "
-                f"__import__('importlib.machinery').machinery.SourceFileLoader({m}, {p})"
-                f".exec_module(__import__('types').ModuleType({m}))")
+        return (
+            "if all((__xonsh__.env.get('XONSH_INTERACTIVE'), "
+            f"__import__('os').access({p}, 4))): "
+            f"__import__('importlib.machinery').machinery.SourceFileLoader({m}, {p})"
+            f".exec_module(__import__('types').ModuleType({m}))"
+        )
 
     def rc_file(self, home: Path) -> Path:
         """~/.config/xonsh/rc.d/shellhook.xsh (install.sh owns the whole file)."""
