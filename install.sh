@@ -43,7 +43,7 @@ venv=$data/venv
 if [[ ${1-} == --uninstall ]]; then
   if [[ -x $venv/bin/python ]]; then
     "$venv/bin/python" -I -m shellhook daemon stop >/dev/null 2>&1 || true
-    "$venv/bin/python" -I -m shellhook rc uninstall bash zsh fish xonsh
+    "$venv/bin/python" -I -m shellhook rc uninstall
   fi
   if [[ -L $bindir/shellhook && $(readlink -- "$bindir/shellhook") == "$venv/bin/shellhook" ]]; then
     rm -f -- "$bindir/shellhook"

@@ -1,19 +1,31 @@
 #!/usr/bin/env bash
-# Run shellhook's test suite on a fresh machine: installs what the tests need first
-# (zsh, fish, shellcheck from Debian packages when run as root; pytest, pexpect, xonsh,
-# ruff and shellhook itself from PyPI), then runs pytest. Extra arguments go to pytest.
+# Run shellhook's test suite on a fresh machine. Installs what the tests need first: zsh,
+# fish and shellcheck from Debian packages (when run as root), and, into a private venv
+# of this checkout (.venv, made once and reused; never the Python you run this with),
+# shellhook itself with pytest, pexpect, xonsh, ruff and mypy from PyPI. Then: ruff,
+# mypy and pytest. Extra arguments go to pytest. PYTHON picks the interpreter (python3).
 set -euo pipefail
 cd "$(dirname "$0")"
+python=${PYTHON:-python3}
+venv=.venv
 
 if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
   missing=()
   for tool in zsh fish shellcheck; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
   done
+  # Debian's python3 makes venvs only with python3-venv (ensurepip) installed.
+  "$python" -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
   if ((${#missing[@]})); then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 fi
-python3 -m pip install --quiet --disable-pip-version-check -e '.[test]' ruff
-exec python3 -m pytest "$@"
+if [[ ! -x $venv/bin/python ]]; then
+  "$python" -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+"$venv/bin/python" -m ruff format --check --quiet .
+"$venv/bin/python" -m ruff check --quiet .
+"$venv/bin/python" -m mypy
+exec "$venv/bin/python" -m pytest "$@"

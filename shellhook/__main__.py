@@ -3,7 +3,7 @@
 import sys
 
 if len(sys.argv) > 1 and sys.argv[1] == "hook":
-    from shellhook.oneshot import answer
+    from shellhook.daemon.fallback import answer
 
     sys.exit(answer(sys.argv[2:]))
 

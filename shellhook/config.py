@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass
 
 from shellhook import locations
+from shellhook.errors import ShellhookError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -18,7 +19,7 @@ else:  # pragma: no cover - exercised on old Pythons only
 TRUST_MODES = ("explicit", "owned")
 
 
-class ConfigError(Exception):
+class ConfigError(ShellhookError):
     """The configuration file exists but cannot be used."""
 
 

@@ -8,19 +8,20 @@ import unicodedata
 _LABEL_PUNCTUATION = set("._-+@=,:")
 
 
-def for_terminal(text: str) -> str:
+def for_terminal(text: str, *, keep_backslashes: bool = False) -> str:
     """Escape anything that could drive the terminal: control and format characters.
 
     ``\\e]52;...`` (clipboard), ``\\r``, BiDi overrides and friends come out as visible
     ``\\xNN`` / ``\\u{NNNN}`` sequences; surrogate-escaped bytes of non-UTF-8 names as
-    ``\\xNN``.
+    ``\\xNN``. ``keep_backslashes`` leaves ``\\`` alone, which makes the result the same
+    when applied twice: for a message that may hold text escaped already.
     """
     out = []
     for ch in text:
         code = ord(ch)
         if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
             out.append(f"\\x{code - 0xDC00:02x}")
-        elif ch == "\\":
+        elif ch == "\\" and not keep_backslashes:
             out.append("\\\\")
         elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp"):
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{{{code:04x}}}")

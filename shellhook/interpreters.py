@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from shellhook.display import path_for_terminal
-from shellhook.resolver import read_small_file
+from shellhook.errors import ShellhookError, UsageError
+from shellhook.files import read_small_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,11 +49,11 @@ _PYENV_CPYTHON = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 HUGE_PATCH = 10**6
 
 
-class SpecifierError(ValueError):
+class SpecifierError(UsageError, ValueError):
     """A version specifier we cannot read."""
 
 
-class NoInterpreter(Exception):
+class NoInterpreter(ShellhookError):
     """No interpreter matches a request; ``str()`` says what was looked for and where."""
 
 

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import platformdirs
 
+from shellhook.errors import ShellhookError
+
 APP = "shellhook"
 
 
-class UnsafeDirectory(Exception):
+class UnsafeDirectory(ShellhookError):
     """A private directory exists but is not safe to use (owner, mode or symlink)."""
 
 

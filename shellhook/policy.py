@@ -62,12 +62,16 @@ def within(path: str, project: str) -> bool:
     return path == project or path.startswith(project.rstrip("/") + "/")
 
 
-def venv_display_name(venv: str) -> str:
-    """Short name for messages: the project's name for ``.venv``/``venv`` dirs."""
-    base = os.path.basename(venv)
-    if base in (".venv", "venv"):
-        return os.path.basename(os.path.dirname(venv)) or base
-    return base
+def activation_ops(op: str, venv: str, project: str, name: str) -> Ops:
+    """The operations that make a shell activate ``venv``: ``op`` is ``A`` (automatic),
+    ``V`` (manual, as by ``workon``) or ``O`` (adopt an inherited activation). ``project``
+    may be '' (a named venv linked to no directory)."""
+    return [
+        (p.OP_PROJECT, project),
+        (p.OP_LABEL, prompt_label(name)),
+        (p.OP_NAME, name),
+        (op, venv),
+    ]
 
 
 def judge(res: Resolution, ctx: Context) -> Target:
@@ -102,7 +106,7 @@ def judge(res: Resolution, ctx: Context) -> Target:
             f"shellhook: not activating {shown}: {broken}; "
             f"recreate it with: {path_for_terminal(fix)}",
         )
-    return Target(res, True, None, venvinfo.prompt_name(res, venvinfo.read_cfg(res.venv)))
+    return Target(res, True, None, venvinfo.display_name(res.venv))
 
 
 def decide(req: Request, target: Target, ctx: Context) -> Ops:
@@ -140,23 +144,14 @@ def decide(req: Request, target: Target, ctx: Context) -> Ops:
     if marker:
         if wanted == marker:
             if not req.owned:
-                ops += [
-                    (p.OP_PROJECT, res.project or ""),
-                    (p.OP_LABEL, prompt_label(target.name)),
-                    (p.OP_ADOPT, marker),
-                ]
+                ops += activation_ops(p.OP_ADOPT, marker, res.project or "", target.name)
             return ops
         ops.append((p.OP_DEACTIVATE, ""))
         if req.owned and wanted is None:
-            info(f"shellhook: deactivated {path_for_terminal(venv_display_name(marker))}")
+            info(f"shellhook: deactivated {path_for_terminal(venvinfo.display_name(marker))}")
     if wanted is not None:
         assert res.project is not None
-        ops += [
-            (p.OP_PROJECT, res.project),
-            (p.OP_LABEL, prompt_label(target.name)),
-            (p.OP_NAME, target.name),
-            (p.OP_ACTIVATE, wanted),
-        ]
+        ops += activation_ops(p.OP_ACTIVATE, wanted, res.project, target.name)
         info(
             f"shellhook: activated {path_for_terminal(target.name)} "
             f"({path_for_terminal(res.detail)})"

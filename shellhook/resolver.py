@@ -7,7 +7,6 @@ watchdog reports a change, the one-shot client uses a fresh resolver each time.
 
 from __future__ import annotations
 
-import errno
 import os
 import stat
 from dataclasses import dataclass, field, replace
@@ -15,9 +14,9 @@ from pathlib import Path
 from typing import Callable
 
 from shellhook import locations
+from shellhook.files import read_small_file
 
 MAX_POINTER_BYTES = 4096
-MAX_SMALL_FILE = 4096
 MAX_SCAN_ENTRIES = 2000  # a level with more entries is not scanned for fancy-named venvs
 
 RULE_POINTER = "pointer"
@@ -54,23 +53,6 @@ def is_venv_dir(path: str) -> bool:
         return False
 
 
-def read_small_file(path: str, limit: int = MAX_SMALL_FILE) -> bytes:
-    """Read a regular file without following a symlink, refusing more than ``limit`` bytes.
-
-    Raises OSError (ELOOP for a symlink, EINVAL for non-regular or oversized files).
-    """
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", path)
-        data = os.read(fd, limit + 1)
-    finally:
-        os.close(fd)
-    if len(data) > limit:
-        raise OSError(errno.EFBIG, f"larger than {limit} bytes", path)
-    return data
-
-
 def parse_pointer(data: bytes) -> str:
     """The target named by a pointer file's content; ValueError says what is wrong."""
     try:
@@ -84,6 +66,31 @@ def parse_pointer(data: bytes) -> str:
     if "\n" in text or "\r" in text or "\0" in text:
         raise ValueError("must hold a single line")
     return text
+
+
+def pointer_target(project: str, target: str, workon_home: str) -> tuple[str, bool]:
+    """The venv path a pointer in ``project`` names (normalized, not resolved), and whether
+    it is a bare name in ``workon_home``. ValueError for ``.`` and ``..``, which name
+    directories, not venvs.
+
+    The one rule for pointer files (DESIGN §2 rule 1): a bare name (no ``/``) is a venv
+    in ``$WORKON_HOME``; anything else is a path relative to the project directory.
+    """
+    if target in (".", ".."):
+        raise ValueError(f"names {target!r}, not a venv")
+    if "/" in target:
+        return os.path.normpath(os.path.join(project, os.path.expanduser(target))), False
+    return os.path.join(workon_home, target), True
+
+
+def read_pointer(path: str) -> tuple[bytes, str]:
+    """The raw content of pointer file ``path`` and the target it names.
+
+    OSError when it cannot be read (a symlink, not a regular file, too large);
+    ValueError when its content is not one line of UTF-8.
+    """
+    data = read_small_file(path, MAX_POINTER_BYTES)
+    return data, parse_pointer(data)
 
 
 class Resolver:
@@ -170,8 +177,7 @@ class Resolver:
 
     def _from_pointer(self, d: str, pointer: str) -> Resolution:
         try:
-            data = read_small_file(pointer, MAX_POINTER_BYTES)
-            target = parse_pointer(data)
+            data, target = read_pointer(pointer)
         except OSError as exc:
             return Resolution(
                 project=d,
@@ -186,20 +192,20 @@ class Resolver:
                 pointer_path=pointer,
                 problem=f"pointer file {pointer} {exc}",
             )
-        if "/" in target:
-            venv = os.path.normpath(os.path.join(d, os.path.expanduser(target)))
-            detail = f".venv pointer file -> {target}"
-        elif target in (".", ".."):
+        try:
+            venv, named = pointer_target(d, target, self.workon_home)
+        except ValueError as exc:
             return Resolution(
                 project=d,
                 rule=RULE_POINTER,
                 pointer_path=pointer,
                 pointer=data,
-                problem=f"pointer file {pointer} names {target!r}, not a venv",
+                problem=f"pointer file {pointer} {exc}",
             )
-        else:
-            venv = os.path.join(self.workon_home, target)
+        if named:
             detail = f".venv pointer file -> {target} in $WORKON_HOME"
+        else:
+            detail = f".venv pointer file -> {target}"
         if not is_venv_dir(venv):
             return Resolution(
                 project=d,

@@ -16,15 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shellhook import locations
-from shellhook.atomic import write_atomic
 from shellhook.config import Config
 from shellhook.display import path_for_terminal
+from shellhook.errors import ShellhookError
+from shellhook.files import write_atomic
 from shellhook.resolver import Resolution
 
 RECORD_VERSION = 1
 
 
-class TrustStoreError(Exception):
+class TrustStoreError(ShellhookError):
     """The trust store cannot be used; nothing is trusted until it is repaired."""
 
 

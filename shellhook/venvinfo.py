@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from shellhook.resolver import RULE_DOT_VENV, RULE_VENV, Resolution, read_small_file
+from shellhook.files import read_small_file
 
 
 def read_cfg(venv: str) -> dict[str, str]:
@@ -18,17 +18,28 @@ def read_cfg(venv: str) -> dict[str, str]:
     return cfg
 
 
-def prompt_name(res: Resolution, cfg: dict[str, str]) -> str:
-    """VIRTUAL_ENV_PROMPT: ``prompt`` from pyvenv.cfg, else the project's or venv's name."""
+def display_name(venv: str, cfg: dict[str, str] | None = None) -> str:
+    """The venv's name in prompts and messages (``VIRTUAL_ENV_PROMPT``).
+
+    ``prompt`` from pyvenv.cfg (``cfg``, else read now), else for a ``.venv`` or ``venv``
+    directory its project's name, else the venv directory's own name. ``venv`` is the
+    canonical path, so a venv has one name however it was reached.
+    """
+    if cfg is None:
+        try:
+            cfg = read_cfg(venv)
+        except OSError:
+            cfg = {}
     prompt = cfg.get("prompt", "")
     if len(prompt) >= 2 and prompt[0] == prompt[-1] and prompt[0] in "'\"":
         prompt = prompt[1:-1]
     if prompt:
         return prompt
-    assert res.venv is not None
-    if res.rule in (RULE_DOT_VENV, RULE_VENV) and res.project:
-        return os.path.basename(res.project.rstrip("/")) or res.project
-    return os.path.basename(res.venv)
+    venv = venv.rstrip("/") or venv
+    base = os.path.basename(venv)
+    if base in (".venv", "venv"):
+        return os.path.basename(os.path.dirname(venv)) or base
+    return base or venv
 
 
 def python_version(cfg: dict[str, str]) -> str:

@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from shellhook.atomic import write_atomic
-from shellhook.daemonctl import pid_alive
+from shellhook.daemon.control import pid_alive
 from shellhook.display import path_for_terminal
+from shellhook.errors import ShellhookError
+from shellhook.files import write_atomic
 from shellhook.resolver import MAX_POINTER_BYTES, is_venv_dir
 
 if TYPE_CHECKING:
@@ -44,24 +45,15 @@ MAX_RELOCATE_BYTES = 4 << 20
 Runner = Callable[[list[str], str, dict[str, str]], int]
 
 
-class VenvExists(Exception):
+class VenvExists(ShellhookError):
     """The target exists and ``--force`` was not given (or it is not ours to replace)."""
 
 
-class BuildFailed(Exception):
+class BuildFailed(ShellhookError):
     """A tool (uv, venv, pip) failed; its own output has already reached the user."""
 
 
 # -- where ------------------------------------------------------------------------------
-
-
-def logical_cwd() -> str:
-    """The shell's logical working directory (``$PWD`` when it is really here)."""
-    pwd = os.environ.get("PWD", "")
-    with contextlib.suppress(OSError):
-        if pwd and os.path.isabs(pwd) and os.path.samefile(pwd, "."):
-            return os.path.normpath(pwd)
-    return os.getcwd()
 
 
 def has_project_marker(directory: str) -> bool:

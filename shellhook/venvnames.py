@@ -13,13 +13,14 @@ import os
 import unicodedata
 
 from shellhook.display import for_terminal
+from shellhook.errors import UsageError
 from shellhook.resolver import is_venv_dir
 
 MAX_NAME_BYTES = 255  # NAME_MAX on Linux and macOS
 _PUNCTUATION = set("._-+@=,")
 
 
-class InvalidName(ValueError):
+class InvalidName(UsageError, ValueError):
     """A venv name that is refused; ``str()`` is one line, safe to print."""
 
 

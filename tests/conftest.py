@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from shellhook import adapters, daemonctl
+from shellhook import adapters
+from shellhook.daemon import control
 from tests import shelldriver
 
 SHELLS = tuple(shelldriver.DRIVERS)
@@ -99,7 +100,7 @@ class Sandbox:
 
     def hook_file(self, shell: str) -> Path:
         """``shellhook init SHELL`` written to a file, as install.sh does."""
-        path = self.root / f"hook.{adapters.get(shell).script.rpartition('.')[2]}"
+        path = self.root / f"hook.{adapters.get(shell).extension}"
         if not path.exists():
             path.write_text(self.shellhook("init", shell).stdout)
         return path
@@ -109,7 +110,7 @@ class Sandbox:
         old = dict(os.environ)
         os.environ.update(self.env)
         try:
-            return daemonctl.status().pid
+            return control.status().pid
         finally:
             os.environ.clear()
             os.environ.update(old)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from shellhook import daemonctl, locations, protocol
+from shellhook import locations, protocol
+from shellhook.daemon import control
 
 
 @pytest.fixture
@@ -59,8 +60,8 @@ class FakeShell:
 
 
 def test_single_instance_and_stop(env):
-    first = daemonctl.ensure(wait=5)
-    second = daemonctl.ensure(wait=5)
+    first = control.ensure(wait=5)
+    second = control.ensure(wait=5)
     assert first.state == "running" and first.pid == second.pid
     out = subprocess.run(
         [sys.executable, "-m", "shellhook", "daemon", "status"],
@@ -69,14 +70,14 @@ def test_single_instance_and_stop(env):
         text=True,
     )
     assert out.stdout.startswith("running")
-    assert daemonctl.stop()
-    assert daemonctl.status().state == "not running"
+    assert control.stop()
+    assert control.status().state == "not running"
 
 
 def test_answers_and_nudges_on_venv_creation_and_deletion(env):
     import shutil
 
-    st = daemonctl.ensure(wait=5)
+    st = control.ensure(wait=5)
     proj = env.home / "proj"
     proj.mkdir()
     shell = FakeShell(st.rundir)
@@ -94,7 +95,7 @@ def test_answers_and_nudges_on_venv_creation_and_deletion(env):
 
 
 def test_shell_exit_detaches_and_cleans_up(env):
-    st = daemonctl.ensure(wait=5)
+    st = control.ensure(wait=5)
     child = subprocess.Popen(["sleep", "30"])
     shell = FakeShell(st.rundir, pid=child.pid)
     assert shell.ask(env.home) == []
@@ -108,14 +109,14 @@ def test_shell_exit_detaches_and_cleans_up(env):
 
 def test_idle_daemon_exits(env, monkeypatch):
     monkeypatch.setenv("SHELLHOOK_IDLE_EXIT", "0.5")
-    st = daemonctl.ensure(wait=5)
+    st = control.ensure(wait=5)
     assert st.state == "running"
     proc = st.pid
     deadline = time.monotonic() + 10
-    while daemonctl.status().state != "not running":
+    while control.status().state != "not running":
         assert time.monotonic() < deadline, "idle daemon did not exit"
         select.select([], [], [], 0.1)
-    state = daemonctl._process_state(proc)
+    state = control._process_state(proc)
     assert state in (None, "Z")  # gone (or a zombie of this test process, its parent)
 
 
@@ -130,7 +131,7 @@ def test_unsafe_runtime_dir_is_refused(env, bad, tmp_path):
         (tmp_path / "attacker").mkdir(mode=0o700)
         os.symlink(tmp_path / "attacker", rundir)
     with pytest.raises(locations.UnsafeDirectory):
-        daemonctl.ensure()
+        control.ensure()
     out = env.shellhook("hook", "1", str(env.home), "", "", "0", "", check=False)
     assert out.returncode == 0 and "daemon not started" in out.stdout
     assert not (tmp_path / "attacker" / "daemon.pid").exists()
@@ -148,8 +149,8 @@ def test_stampede_of_shells_starts_one_daemon(env):
     ]
     for proc in procs:
         out, err = proc.communicate(timeout=60)
-        assert proc.returncode == 0 and out.startswith(b"R\01\0"), err
-    st = daemonctl.ensure(wait=5)
+        assert proc.returncode == 0 and out.startswith(b"R\x001\x00"), err
+    st = control.ensure(wait=5)
     assert st.state == "running"
     deadline = time.monotonic() + 5
     while True:
@@ -164,7 +165,7 @@ def _is_our_daemon(pid: str, env) -> bool:
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-        state = daemonctl._process_state(int(pid))
+        state = control._process_state(int(pid))
     except OSError:
         return False
     home = f"HOME={env.home}".encode()

@@ -56,7 +56,7 @@ def _load_xontrib_(xsh, **_kwargs) -> dict:
     import importlib.resources
     import types
 
-    scripts = importlib.resources.files("shellhook.hookscripts")
+    scripts = importlib.resources.files("shellhook.shells")
     namespace = types.ModuleType(NAMESPACE).__dict__
     namespace["__shellhook_python"] = sys.executable  # this Python has shellhook
     for name in SCRIPTS:

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shellhook.adapters import ShellAdapter
-from shellhook.adapters.posix import posix_quote
+from shellhook.adapters.posix import PosixAdapter
 
 
-class Bash(ShellAdapter):
+class Bash(PosixAdapter):
     """The bash adapter."""
 
     name = "bash"
-    script = "shellhook.bash"
-
-    def quote(self, value: str) -> str:
-        """Single-quoted, ``'`` as ``'\\''``."""
-        return posix_quote(value)
+    extension = "bash"
 
     def assign(self, variable: str, value: str) -> str:
         """``var='value'``."""

@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from shellhook.adapters import ShellAdapter
+from shellhook.adapters.base import ShellAdapter
 
 _SAFE = re.compile(r"[A-Za-z0-9_@+=:,./-]+")
 _PRINTABLE = re.compile(r"[ -~]*")
@@ -16,7 +16,7 @@ class Fish(ShellAdapter):
     """The fish adapter."""
 
     name = "fish"
-    script = "shellhook.fish"
+    extension = "fish"
 
     def quote(self, value: str) -> str:
         """A fish word that expands to exactly ``value``'s bytes (``value`` as os.fsdecode gives).

@@ -10,7 +10,7 @@ import os
 import re
 from pathlib import Path
 
-from shellhook.adapters import ShellAdapter
+from shellhook.adapters.base import ShellAdapter
 
 # Words xonsh's subprocess mode takes literally: no $VAR, ~, glob, @ or quote in them.
 _BARE = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./-]*")
@@ -29,7 +29,7 @@ class Xonsh(ShellAdapter):
     """The xonsh adapter."""
 
     name = "xonsh"
-    script = "shellhook.xsh"
+    extension = "xsh"
 
     def quote(self, value: str) -> str:
         """A subprocess-mode word for ``value``: bare when harmless, else ``@('...')``.

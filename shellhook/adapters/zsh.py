@@ -5,19 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from shellhook.adapters import ShellAdapter
-from shellhook.adapters.posix import posix_quote
+from shellhook.adapters.posix import PosixAdapter
 
 
-class Zsh(ShellAdapter):
+class Zsh(PosixAdapter):
     """The zsh adapter."""
 
     name = "zsh"
-    script = "shellhook.zsh"
-
-    def quote(self, value: str) -> str:
-        """Single-quoted, ``'`` as ``'\\''`` (valid whatever RC_QUOTES says)."""
-        return posix_quote(value)
+    extension = "zsh"
 
     def assign(self, variable: str, value: str) -> str:
         """``typeset -g var='value'``."""

@@ -8,11 +8,17 @@ import os
 import sys
 
 from shellhook import venvinfo, venvnames
+from shellhook.commands.common import is_active, linked_project, say, workon_home
 from shellhook.display import for_terminal, path_for_terminal
-from shellhook.policy import venv_display_name
 from shellhook.resolver import is_venv_dir
 from shellhook.trust import TrustStore
-from shellhook.venvcommon import is_active, linked_project, one_line_errors, say, workon_home
+
+HELP = "list named venvs and the project venvs shellhook knows (active one marked *)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``lsvenv``."""
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def _trusted_project_venvs(store: TrustStore) -> list[tuple[str, str]]:
@@ -53,12 +59,11 @@ def list_venvs() -> list[dict]:
         venv = os.path.join(home, name)
         add(name, venv, "named", linked_project(venv))
     for project, venv in sorted(_trusted_project_venvs(TrustStore())):
-        add(venv_display_name(venv), venv, "project", project)
+        add(venvinfo.display_name(os.path.realpath(venv)), venv, "project", project)
     return rows
 
 
-@one_line_errors
-def cmd_lsvenv(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """List named venvs and the project venvs shellhook knows, the active one marked."""
     rows = list_venvs()
     if args.json:

@@ -15,45 +15,90 @@ import argparse
 import os
 import shutil
 
-from shellhook import interpreters, protocol, shellops, venvinfo, venvmake, venvnames
-from shellhook.display import for_terminal, path_for_terminal, prompt_label
-from shellhook.policy import Context, judge, within
-from shellhook.resolver import (
-    RULE_DOT_VENV,
-    Resolution,
-    Resolver,
-    is_venv_dir,
-    parse_pointer,
-    read_small_file,
-)
-from shellhook.trust import TrustStore, TrustStoreError
-from shellhook.venvcommon import (
-    VenvCommandError,
+from shellhook import interpreters, protocol, venvinfo, venvmake, venvnames
+from shellhook.commands import shellops
+from shellhook.commands.common import (
     no_shell_note,
-    one_line_errors,
     say,
     workon_home,
 )
+from shellhook.display import for_terminal, path_for_terminal
+from shellhook.errors import ShellhookError
+from shellhook.files import logical_cwd
+from shellhook.policy import Context, activation_ops, judge, within
+from shellhook.resolver import Resolver, is_venv_dir, read_pointer
+from shellhook.trust import TrustStore, TrustStoreError
+
+HELP = (
+    "create the project's .venv (or $WORKON_HOME/NAME, linked to the project), "
+    "activate it and trust it"
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``mkvenv``."""
+    parser.add_argument("name", nargs="?", metavar="NAME")
+    parser.add_argument(
+        "-p",
+        "--python",
+        metavar="PYTHON",
+        help="a version (3.12, >=3.10), a command or a path; default: "
+        ".python-version, requires-python, else python3",
+    )
+    parser.add_argument(
+        "-r",
+        "--requirements",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="install from a requirements file (repeatable)",
+    )
+    parser.add_argument(
+        "-i", "--install", action="store_true", help="install the project itself (pip install -e .)"
+    )
+    parser.add_argument(
+        "-f",
+        "--force",
+        action="store_true",
+        help="recreate the venv if it exists (replaced only once the new one works)",
+    )
+    pip = parser.add_mutually_exclusive_group()
+    pip.add_argument(
+        "--with-pip",
+        dest="with_pip",
+        action="store_true",
+        default=None,
+        help="install pip into the venv (default without uv)",
+    )
+    pip.add_argument(
+        "--without-pip",
+        dest="with_pip",
+        action="store_false",
+        help="no pip in the venv (default with uv: use uv pip)",
+    )
+    parser.add_argument(
+        "--no-uv", action="store_true", help="use python -m venv even if uv is on PATH"
+    )
 
 
 def _check_pointer_slot(root: str, name: str, force: bool) -> None:
-    """May ``root/.venv`` become a pointer to ``name``? Raise VenvCommandError if not."""
+    """May ``root/.venv`` become a pointer to ``name``? Raise ShellhookError if not."""
     pointer = os.path.join(root, ".venv")
     if not os.path.lexists(pointer):
         return
     if os.path.isdir(pointer) and not os.path.islink(pointer):
-        raise VenvCommandError(
+        raise ShellhookError(
             f"{path_for_terminal(pointer)} is a directory; not linking "
             f"{path_for_terminal(root)} to '{name}' (remove it with: rmvenv, "
             "or run mkvenv without NAME)"
         )
     try:
-        current = parse_pointer(read_small_file(pointer))
+        _, current = read_pointer(pointer)
     except (OSError, ValueError):
         current = None
     if current != name and not force:
         shown = f"'{for_terminal(current)}'" if current else "something else"
-        raise VenvCommandError(
+        raise ShellhookError(
             f"{path_for_terminal(pointer)} already points to {shown} (use --force to relink)"
         )
 
@@ -105,28 +150,14 @@ def _activation_ops(cwd: str, target: str, named: bool) -> tuple[shellops.Ops, s
         found = judge(res, ctx)
         if found.usable:
             assert res.project is not None
-            ops += [
-                (protocol.OP_SUPPRESS, ""),
-                (protocol.OP_PROJECT, res.project),
-                (protocol.OP_LABEL, prompt_label(found.name)),
-                (protocol.OP_NAME, found.name),
-                (protocol.OP_ACTIVATE, real),
-            ]
+            ops.append((protocol.OP_SUPPRESS, ""))
+            ops += activation_ops(protocol.OP_ACTIVATE, real, res.project, found.name)
             return ops, found.name
         if found.warning:
             ops.append((protocol.OP_WARN, found.warning))
-    rule = None if named else RULE_DOT_VENV
-    project = None if named else os.path.dirname(real)
-    name = venvinfo.prompt_name(
-        Resolution(venv=real, project=project, rule=rule), venvinfo.read_cfg(real)
-    )
-    ops += [
-        (protocol.OP_PROJECT, project or ""),
-        (protocol.OP_LABEL, prompt_label(name)),
-        (protocol.OP_NAME, name),
-        (protocol.OP_MANUAL, real),
-    ]
-    return ops, name
+    project = "" if named else os.path.dirname(real)
+    name = venvinfo.display_name(real)
+    return ops + activation_ops(protocol.OP_MANUAL, real, project, name), name
 
 
 def _target(cwd: str, root: str | None, name: str | None, force: bool) -> str:
@@ -134,12 +165,12 @@ def _target(cwd: str, root: str | None, name: str | None, force: bool) -> str:
     there that ``--force`` may not replace, nothing that blocks the project's pointer)."""
     store = os.path.realpath(workon_home())
     if root is not None and (is_venv_dir(root) or within(os.path.realpath(root), store)):
-        raise VenvCommandError(
+        raise ShellhookError(
             f"{path_for_terminal(root)} is a venv or inside $WORKON_HOME, not a project"
         )
     if name is None:
         if root is None:
-            raise VenvCommandError(
+            raise ShellhookError(
                 f"{path_for_terminal(cwd)} is not a project (home and / never are): cd into "
                 "a project, or give a NAME to make one in $WORKON_HOME"
             )
@@ -149,44 +180,43 @@ def _target(cwd: str, root: str | None, name: str | None, force: bool) -> str:
         if root is not None:
             _check_pointer_slot(root, name, force)
     if ":" in target:
-        raise VenvCommandError(
+        raise ShellhookError(
             f"{path_for_terminal(target)} has a ':' in its path, so its "
             "bin cannot go on PATH (':' separates PATH entries)"
         )
     if os.path.lexists(target):
         if not force:
             hint = f"workon {name} to use it, " if name else ""
-            raise VenvCommandError(
+            raise ShellhookError(
                 f"{path_for_terminal(target)} already exists ({hint}--force to recreate it)"
             )
         if not venvmake.replaceable(target):
-            raise VenvCommandError(
+            raise ShellhookError(
                 f"{path_for_terminal(target)} is not a venv; not replacing it (remove it yourself)"
             )
     return target
 
 
-@one_line_errors
-def cmd_mkvenv(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """Create the project's .venv (or $WORKON_HOME/NAME linked to the project), activate it."""
     name = venvnames.check_name(args.name) if args.name is not None else None
     wanted = interpreters.parse_request(args.python, "-p") if args.python else None
-    cwd = venvmake.logical_cwd()
+    cwd = logical_cwd()
     root = venvmake.find_project_root(cwd, os.path.expanduser("~"))
     requirements = []
     for req in args.requirements:
         path = os.path.abspath(os.path.expanduser(req))
         if not os.path.isfile(path):
-            raise VenvCommandError(f"no such requirements file: {path_for_terminal(path)}")
+            raise ShellhookError(f"no such requirements file: {path_for_terminal(path)}")
         requirements.append(path)
     if args.install and root is None:
-        raise VenvCommandError("--install needs a project: cd into it first")
+        raise ShellhookError("--install needs a project: cd into it first")
     target = _target(cwd, root, name, args.force)
     uv = None if args.no_uv else shutil.which("uv")
     interpreter, request, requires = _choose_interpreter(wanted, cwd, root, uv)
     with_pip = (uv is None) if args.with_pip is None else args.with_pip
     if (requirements or args.install) and uv is None and not with_pip:
-        raise VenvCommandError("-r and --install need pip: drop --without-pip")
+        raise ShellhookError("-r and --install need pip: drop --without-pip")
     tool = "uv" if uv else "python -m venv"
     say(
         f"shellhook: creating {path_for_terminal(target)} from {interpreter.describe()} "

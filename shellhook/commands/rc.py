@@ -1,22 +1,26 @@
-"""Adding and removing shellhook's marked block in shell start-up files (install.sh)."""
+"""``shellhook rc install|uninstall [SHELL...]``: shellhook's marked block in shell start-up
+files (what install.sh runs)."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from shellhook import adapters, locations
-from shellhook.atomic import write_atomic
+from shellhook.display import path_for_terminal
+from shellhook.files import write_atomic
 
+HELP = "add or remove the hook in shell start-up files (install.sh)"
 BEGIN = "# >>> shellhook >>>"
 END = "# <<< shellhook <<<"
 
 
 def hook_file(shell: str) -> Path:
     """Where install.sh keeps the generated hook for ``shell``."""
-    ext = adapters.get(shell).script.rpartition(".")[2]
-    return locations.data_dir() / "hooks" / f"shellhook.{ext}"
+    return locations.data_dir() / "hooks" / adapters.get(shell).script
 
 
 def _without_block(text: str) -> str:
@@ -81,3 +85,28 @@ def installed_shells() -> list[str]:
 def home() -> Path:
     """The user's home directory."""
     return Path(os.path.expanduser("~"))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``ACTION [SHELL...]``."""
+    parser.add_argument("action", choices=("install", "uninstall"))
+    parser.add_argument(
+        "shell",
+        nargs="*",
+        choices=[[], *adapters.SHELLS],
+        metavar="SHELL",
+        help="default: install for every supported shell on PATH, uninstall from all",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Install or uninstall the block for each shell."""
+    if args.action == "install":
+        for shell in args.shell or installed_shells():
+            rc = install(shell, os.path.abspath(sys.executable), home())
+            print(f"shellhook: {shell}: hook loaded from {path_for_terminal(rc)}")
+    else:
+        for shell in args.shell or adapters.SHELLS:
+            uninstall(shell, home())
+            print(f"shellhook: {shell}: hook removed")
+    return 0

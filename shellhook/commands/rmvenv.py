@@ -13,8 +13,19 @@ import contextlib
 import os
 import sys
 
-from shellhook import protocol, shellops, venvmake
+from shellhook import protocol, venvmake
+from shellhook.commands import shellops
+from shellhook.commands.common import (
+    is_active,
+    linked_project,
+    named_venv,
+    no_shell_note,
+    say,
+    workon_home,
+)
 from shellhook.display import path_for_terminal
+from shellhook.errors import ShellhookError
+from shellhook.files import logical_cwd
 from shellhook.resolver import (
     RULE_DOT_VENV,
     RULE_POINTER,
@@ -23,31 +34,28 @@ from shellhook.resolver import (
     Resolver,
     is_venv_dir,
     parse_pointer,
-    read_small_file,
+    pointer_target,
+    read_pointer,
 )
 from shellhook.trust import TrustStore, TrustStoreError
-from shellhook.venvcommon import (
-    VenvCommandError,
-    is_active,
-    linked_project,
-    named_venv,
-    no_shell_note,
-    one_line_errors,
-    say,
-    workon_home,
-)
+
+HELP = "remove a named venv, or this project's venv (asks first)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``rmvenv``."""
+    parser.add_argument("name", nargs="?", metavar="NAME")
+    parser.add_argument("-y", "--yes", action="store_true", help="do not ask")
 
 
 def _pointer_target(pointer_path: str, workon_home: str) -> str | None:
     """The venv a pointer file names (realpath), or None."""
     try:
-        target = parse_pointer(read_small_file(pointer_path))
+        _, target = read_pointer(pointer_path)
+        venv, _ = pointer_target(os.path.dirname(pointer_path), target, workon_home)
     except (OSError, ValueError):
         return None
-    project = os.path.dirname(pointer_path)
-    if "/" in target:
-        return os.path.realpath(os.path.join(project, os.path.expanduser(target)))
-    return os.path.realpath(os.path.join(workon_home, target))
+    return os.path.realpath(venv)
 
 
 def _confirm(question: str, assume_yes: bool) -> bool:
@@ -79,10 +87,7 @@ def _entry_of(res: Resolution, home: str) -> str:
     is removed as a link, never what it points to)."""
     assert res.venv is not None and res.project is not None
     if res.rule == RULE_POINTER and res.pointer is not None:
-        target = parse_pointer(res.pointer)
-        if "/" in target:
-            return os.path.normpath(os.path.join(res.project, os.path.expanduser(target)))
-        return os.path.join(home, target)
+        return pointer_target(res.project, parse_pointer(res.pointer), home)[0]
     if res.rule in (RULE_DOT_VENV, RULE_VENV):
         return os.path.join(res.project, res.rule)
     for parent in (res.project, home):  # a fancy-named child, or a .project link
@@ -93,8 +98,7 @@ def _entry_of(res: Resolution, home: str) -> str:
     return res.venv
 
 
-@one_line_errors
-def cmd_rmvenv(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """Remove a named venv or this project's venv (after a y/N question)."""
     home = workon_home()
     pointers: list[str] = []
@@ -102,19 +106,19 @@ def cmd_rmvenv(args: argparse.Namespace) -> int:
         entry = os.path.join(home, args.name)
         project = linked_project(named_venv(args.name))
     else:
-        cwd = venvmake.logical_cwd()
+        cwd = logical_cwd()
         res = Resolver().resolve(cwd)
         if res.problem and res.pointer_path and not res.found:
             return _remove_dangling_pointer(res.pointer_path, res.problem, args.yes)
         if not res.found:
-            raise VenvCommandError(f"no venv for {path_for_terminal(cwd)}")
+            raise ShellhookError(f"no venv for {path_for_terminal(cwd)}")
         entry, project = _entry_of(res, home), res.project
         if res.pointer_path:
             pointers.append(res.pointer_path)
     venv = os.path.realpath(entry)
     protected = {"/", os.path.realpath(home), os.path.realpath(os.path.expanduser("~"))}
     if not is_venv_dir(entry) or venv in protected or entry in protected:
-        raise VenvCommandError(f"{path_for_terminal(entry)} is not a venv; not removing it")
+        raise ShellhookError(f"{path_for_terminal(entry)} is not a venv; not removing it")
     if project:
         candidate = os.path.join(project, ".venv")
         if (

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shellhook import locations, protocol
-from shellhook.atomic import write_atomic
+from shellhook.files import write_atomic
 from shellhook.protocol import Ops
 
 

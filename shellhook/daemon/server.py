@@ -23,12 +23,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shellhook import daemonctl, locations, protocol
-from shellhook.daemonctl import pid_alive
+from shellhook import locations, protocol
+from shellhook.daemon import control
+from shellhook.daemon.control import pid_alive
+from shellhook.daemon.watcher import Watcher
 from shellhook.policy import Context, Target, decide, judge
 from shellhook.resolver import Resolution, Resolver
 from shellhook.trust import TrustStore, TrustStoreError
-from shellhook.watcher import Watcher
 
 log = logging.getLogger("shellhook.daemon")
 
@@ -392,7 +393,7 @@ def serve() -> int:
     except (locations.UnsafeDirectory, OSError) as exc:
         log.error("unsafe runtime dir: %s", exc)
         return 1
-    with daemonctl.single_instance(rundir) as got_lock:
+    with control.single_instance(rundir) as got_lock:
         if not got_lock:
             return 0
         try:

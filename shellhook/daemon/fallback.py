@@ -11,7 +11,8 @@ import contextlib
 import os
 import sys
 
-from shellhook import daemonctl, locations, protocol
+from shellhook import locations, protocol
+from shellhook.daemon import control
 from shellhook.display import for_terminal
 from shellhook.policy import Context, decide, judge
 from shellhook.resolver import Resolver
@@ -30,7 +31,7 @@ def answer(argv: list[str]) -> int:
     ctx = Context(Resolver(), TrustStore())
     ops = decide(req, judge(ctx.resolver.resolve(req.pwd), ctx), ctx)
     try:
-        st = daemonctl.ensure(replace_stopped=stuck)
+        st = control.ensure(replace_stopped=stuck)
         if st.state == "running":
             ops.append((protocol.OP_DAEMON, str(st.rundir)))
     except (locations.UnsafeDirectory, OSError) as exc:

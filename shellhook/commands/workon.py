@@ -11,23 +11,32 @@ from __future__ import annotations
 import argparse
 import os
 
-from shellhook import protocol, shellops, venvinfo, venvnames
-from shellhook.display import for_terminal, path_for_terminal, prompt_label
-from shellhook.resolver import Resolution
-from shellhook.trust import ownership_problem
-from shellhook.venvcommon import (
-    VenvCommandError,
+from shellhook import protocol, venvinfo, venvnames
+from shellhook.commands import shellops
+from shellhook.commands.common import (
     linked_project,
     named_venv,
     no_shell_note,
-    one_line_errors,
     say,
     workon_home,
 )
+from shellhook.display import for_terminal, path_for_terminal
+from shellhook.errors import ShellhookError
+from shellhook.policy import activation_ops
+from shellhook.trust import ownership_problem
+
+HELP = "list the venvs in $WORKON_HOME, or activate NAME (and cd to its project)"
 
 
-@one_line_errors
-def cmd_workon(args: argparse.Namespace) -> int:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``workon``."""
+    parser.add_argument("name", nargs="?", metavar="NAME")
+    parser.add_argument(
+        "-n", "--no-cd", action="store_true", help="do not cd to the venv's project (.project file)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
     """List the venvs in $WORKON_HOME, or activate one (and cd to its project)."""
     if args.name is None:
         home = workon_home()
@@ -41,21 +50,17 @@ def cmd_workon(args: argparse.Namespace) -> int:
     for path in (venv, os.path.join(venv, "bin")):
         problem = ownership_problem(path)
         if problem:
-            raise VenvCommandError(f"not activating {path_for_terminal(venv)}: {problem}")
+            raise ShellhookError(f"not activating {path_for_terminal(venv)}: {problem}")
     broken = venvinfo.broken_reason(venv)
     if broken:
-        raise VenvCommandError(
+        raise ShellhookError(
             f"not activating {path_for_terminal(venv)}: {broken}; "
             f"recreate it with: mkvenv --force {for_terminal(args.name)}"
         )
-    name = venvinfo.prompt_name(Resolution(venv=venv), venvinfo.read_cfg(venv))
     project = linked_project(venv)
-    ops = shellops.leave_current() + [
-        (protocol.OP_PROJECT, project or ""),
-        (protocol.OP_LABEL, prompt_label(name)),
-        (protocol.OP_NAME, name),
-        (protocol.OP_MANUAL, venv),
-    ]
+    ops = shellops.leave_current() + activation_ops(
+        protocol.OP_MANUAL, venv, project or "", venvinfo.display_name(venv)
+    )
     if project and not args.no_cd:
         ops.append((protocol.OP_CD, project))
     shell = shellops.link()

@@ -1,0 +1,41 @@
+"""``shellhook daemon start|stop|restart|status|run``: control the per-user daemon."""
+
+from __future__ import annotations
+
+import argparse
+
+from shellhook import locations
+from shellhook.daemon import control
+from shellhook.display import path_for_terminal
+from shellhook.errors import ShellhookError
+
+HELP = "start, stop, restart or query the per-user daemon"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``ACTION``."""
+    parser.add_argument("action", choices=("start", "stop", "restart", "status", "run"))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Do ``args.action``; ``status`` exits 3 when the daemon does not run."""
+    if args.action == "run":
+        from shellhook.daemon.server import serve  # watchdog: only in the daemon itself
+
+        return serve()
+    if args.action in ("stop", "restart"):
+        stopped = control.stop()
+        if args.action == "stop":
+            print("shellhook: daemon stopped" if stopped else "shellhook: daemon was not running")
+            return 0
+    if args.action in ("start", "restart"):
+        st = control.ensure(wait=3.0)
+        if st.state != "running":
+            raise ShellhookError(
+                f"daemon did not start; see {path_for_terminal(locations.log_dir())}"
+            )
+        print(f"shellhook: daemon running (pid {st.pid})")
+        return 0
+    st = control.status()
+    print(f"{st.state}" + (f" (pid {st.pid})" if st.pid else ""))
+    return 0 if st.state == "running" else 3

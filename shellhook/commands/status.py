@@ -1,0 +1,48 @@
+"""``shellhook status``: the daemon, the active venv, what this directory resolves to."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from shellhook import locations
+from shellhook.daemon import control
+from shellhook.display import for_terminal, path_for_terminal
+from shellhook.files import logical_cwd
+from shellhook.policy import Context, judge
+from shellhook.resolver import Resolver
+from shellhook.trust import TrustStore
+
+HELP = "show the daemon, the active venv and this directory"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """No arguments."""
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print one line per fact."""
+    st = control.status()
+    pid = f" (pid {st.pid})" if st.pid else ""
+    print(f"daemon:      {st.state}{pid}, {path_for_terminal(st.rundir)}")
+    venv = os.environ.get("VIRTUAL_ENV", "")
+    owner = "auto (shellhook)" if venv and venv == os.environ.get("SHELLHOOK_VENV") else "manual"
+    print(f"active:      {path_for_terminal(venv) + ' [' + owner + ']' if venv else 'none'}")
+    ctx = Context(Resolver(), TrustStore())
+    ctx.reload_config()
+    res = ctx.resolver.resolve(logical_cwd())
+    if res.found:
+        target = judge(res, ctx)
+        verdict = "trusted" if target.usable else (target.warning or "").removeprefix("shellhook: ")
+        print(
+            f"here:        {path_for_terminal(res.venv or '')} ({for_terminal(res.detail)}); "
+            f"{for_terminal(verdict)}"
+        )
+    else:
+        print(f"here:        {for_terminal(res.problem) if res.problem else 'no venv'}")
+    print(f"WORKON_HOME: {path_for_terminal(ctx.resolver.workon_home)}")
+    print(f"config:      {path_for_terminal(locations.config_file())}")
+    print(f"trust store: {path_for_terminal(locations.trust_dir())}")
+    if ctx.config_error:
+        print(f"warning:     {for_terminal(ctx.config_error)}")
+    return 0

@@ -1,0 +1,68 @@
+"""Small, careful file operations: atomic private writes, bounded no-follow reads, the
+logical current directory."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+MAX_SMALL_FILE = 4096
+
+
+def write_atomic(path: Path, data: bytes, mode: int = 0o600, *, durable: bool = True) -> None:
+    """Replace ``path`` with ``data`` so readers see the old or the new content, never half.
+
+    ``durable``: fsync before the rename (state that must survive a crash; not needed for
+    throw-away messages).
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            if durable:
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def read_small_file(
+    path: str | os.PathLike[str], limit: int = MAX_SMALL_FILE, *, owner: int | None = None
+) -> bytes:
+    """Read a regular file without following a symlink, refusing more than ``limit`` bytes.
+
+    With ``owner``, a file owned by another uid is refused too. Never blocks on a FIFO.
+    Raises OSError (ELOOP for a symlink, EINVAL for a non-regular file, EPERM for another
+    owner, EFBIG for an oversized file).
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", os.fspath(path))
+        if owner is not None and st.st_uid != owner:
+            raise OSError(errno.EPERM, f"owned by uid {st.st_uid}", os.fspath(path))
+        data = os.read(fd, limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, f"larger than {limit} bytes", os.fspath(path))
+    return data
+
+
+def logical_cwd() -> str:
+    """The current directory as the shell names it (``$PWD``, symlinks kept) when that
+    still is the current directory, else the physical one."""
+    pwd = os.environ.get("PWD", "")
+    with contextlib.suppress(OSError):
+        if os.path.isabs(pwd) and os.path.samefile(pwd, "."):
+            return os.path.normpath(pwd)
+    return os.getcwd()
