@@ -15,7 +15,7 @@ from shellhook import locations, venvinfo
 from shellhook import protocol as p
 from shellhook.display import path_for_terminal, prompt_label
 from shellhook.protocol import Ops, Request
-from shellhook.resolver import Resolution, Resolver
+from shellhook.resolver import Resolution, Resolver, is_venv_dir
 from shellhook.trust import TrustStore, TrustStoreError
 
 
@@ -129,6 +129,10 @@ def decide(req: Request, target: Target, ctx: Context) -> Ops:
         # A manual (or foreign, inherited) activation: never replaced by a cd.
         if marker:
             ops.append((p.OP_FORGET, ""))
+        if not req.owned and is_venv_dir(venv):
+            # Inherited without its deactivate (a child shell, exec): adopt it as manual,
+            # with the prompt prefix and a deactivate of ours.
+            ops += activation_ops(p.OP_MANUAL, venv, "", venvinfo.display_name(venv))
         return ops
     if marker and not venv:
         ops.append((p.OP_FORGET, ""))  # VIRTUAL_ENV was unset by hand

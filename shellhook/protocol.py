@@ -46,7 +46,7 @@ class Request:
     pwd: str
     virtual_env: str
     marker: str  # exported SHELLHOOK_VENV: the venv shellhook activated (maybe in a parent)
-    owned: bool  # this shell process made or adopted that activation
+    owned: bool  # this shell has a ``deactivate`` (ours or the venv's) for its activation
     suppressed: str  # project in which the user ran deactivate, or ''
 
 
