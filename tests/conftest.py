@@ -149,11 +149,23 @@ def spawn(sandbox: Sandbox, shell_name: str):
     started: list[shelldriver.ShellDriver] = []
 
     def start(
-        cwd: Path | str | None = None, env: dict | None = None, hook: Path | None = None
+        cwd: Path | str | None = None,
+        env: dict | None = None,
+        hook: Path | None = None,
+        pre_hook: str | None = None,
     ) -> shelldriver.ShellDriver:
-        driver = shelldriver.DRIVERS[shell_name](
-            sandbox.root, {**sandbox.env, **(env or {})}, hook or sandbox.hook_file(shell_name)
-        )
+        """``pre_hook``: the name of a driver attribute holding lines that run before the
+        hook loads, as lines earlier in an rc file would."""
+        cls = shelldriver.DRIVERS[shell_name]
+        hook = hook or sandbox.hook_file(shell_name)
+        if pre_hook is not None:
+            text = getattr(cls, pre_hook)
+            if not text:
+                pytest.skip(f"{shell_name}: no {pre_hook}")
+            combined = sandbox.root / f"hook-{pre_hook}{hook.suffix}"
+            combined.write_text(text + "\n" + hook.read_text())
+            hook = combined
+        driver = cls(sandbox.root, {**sandbox.env, **(env or {})}, hook)
         started.append(driver)
         return driver.start(cwd)
 

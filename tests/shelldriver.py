@@ -21,8 +21,9 @@ import pexpect
 from shellhook import adapters
 
 PROMPT = "SHPROMPT>"
-PROMPT_RE = re.compile(rb"(\([^)\n]*\) )?SHPROMPT> ")
-PROMPT_LINE_RE = re.compile(rb"(\([^)\n]*\) )?SHPROMPT> ")
+# Every "(name) " prefix in front of the fixed prompt is captured: a doubled one shows.
+PROMPT_RE = re.compile(rb"((?:\([^)\n]*\) )*)SHPROMPT> ")
+PROMPT_LINE_RE = PROMPT_RE
 
 
 class ShellDriver:
@@ -58,6 +59,10 @@ class ShellDriver:
         return self.adapter.quote(value)
 
     status_expr = "$?"  # how the shell spells the last exit status
+    # A cd function with a visible effect, as users and tools define one ('' if not usual).
+    user_cd_function = 'cd() { builtin cd "$@" && echo user-cd-ran; }'
+    # A prompt theme that shows the venv itself, from $VIRTUAL_ENV, as "[.venv] ".
+    venv_theme = "PS1='${VIRTUAL_ENV:+[${VIRTUAL_ENV##*/}] }SHPROMPT> '"
     request_suffix = ".req"  # the file this shell's requests go to (docs/protocol.md)
     strict_options = ""  # the most hostile option settings a user might have
 
@@ -76,6 +81,17 @@ class ShellDriver:
     def source_activate(self, venv: str) -> str:
         """Activate ``venv`` by hand with the script the venv itself ships."""
         return ". " + self.quote(os.path.join(venv, "bin", "activate"))
+
+    def has_function(self, name: str) -> bool:
+        """True when ``name`` is a function (an alias in xonsh) in the shell."""
+        return b"HAS-FUNCTION" in self.run(f"type {name} >/dev/null 2>&1 && echo HAS-FUNCTION")
+
+    def exec_self(self) -> None:
+        """Replace the shell with a new one of its kind (``exec $SHELL``), hook loaded."""
+        self.child.sendline("exec " + " ".join(self.quote(a) for a in self.argv()))
+        for line in self.setup_lines():
+            self.child.sendline(line)
+        self.sync()
 
     def nested(self) -> None:
         """Start a child interactive shell of the same kind inside this one."""
@@ -119,6 +135,7 @@ class ShellDriver:
     def _expect_prompt(self) -> None:
         self.child.expect(PROMPT_RE)
         self.prompt_prefix = self.child.match.group(1) or b""
+        self.last_prompt_line = self.child.before.rsplit(b"\n", 1)[-1] + self.child.after
 
     def run(self, command: str) -> bytes:
         """Run ``command``; return its output (and anything printed before its prompt)."""

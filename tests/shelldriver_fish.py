@@ -16,7 +16,7 @@ from tests.shelldriver import PROMPT, ShellDriver
 
 # fish's PROMPT_SP: an end-of-output mark, spaces to the last column, carriage returns.
 _ABANDON_LINE_RE = re.compile(rb"\xe2\x8f\x8e *\r(?:\xe2\x8f\x8e *\r)?")
-_PROMPT = rb"\r*(?:\([^)\r\n]*\) )?" + re.escape(PROMPT.encode()) + b" "
+_PROMPT = rb"\r*(?:\([^)\r\n]*\) )*" + re.escape(PROMPT.encode()) + b" "
 
 
 def clean(raw: bytes, typed: list[bytes]) -> bytes:
@@ -79,6 +79,15 @@ class FishDriver(ShellDriver):
 
     def set_env(self, var: str, value: str) -> str:
         return f"set -gx {var} {self.quote(value)}"
+
+    user_cd_function = "function cd; builtin cd $argv; and echo user-cd-ran; end"
+    venv_theme = (
+        "function fish_prompt; set -q VIRTUAL_ENV; and builtin printf '[%s] ' "
+        "(string split -r -m1 / $VIRTUAL_ENV)[2]; builtin printf 'SHPROMPT> '; end"
+    )
+
+    def has_function(self, name: str) -> bool:
+        return b"HAS-FUNCTION" in self.run(f"functions -q {name}; and echo HAS-FUNCTION")
 
     def source_activate(self, venv: str) -> str:
         return "source " + self.quote(os.path.join(venv, "bin", "activate.fish"))

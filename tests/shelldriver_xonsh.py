@@ -76,6 +76,17 @@ class XonshDriver(ShellDriver):
     def set_env(self, var: str, value: str) -> str:
         return f"${var} = {python_literal(value)}"
 
+    user_cd_function = ""  # xonsh's cd is a builtin alias; on_chdir sees every change
+    venv_theme = (
+        "__xonsh__.env['PROMPT'] = lambda: ('[' + __import__('os').path.basename("
+        "__xonsh__.env['VIRTUAL_ENV']) + '] ' if __xonsh__.env.get('VIRTUAL_ENV') else '')"
+        " + 'SHPROMPT> '"
+    )
+
+    def has_function(self, name: str) -> bool:
+        out = self.run(f"print('HAS-FUNCTION' if {python_literal(name)} in aliases else '')")
+        return b"HAS-FUNCTION" in out
+
     def source_activate(self, venv: str) -> str:
         # stdlib venvs ship no activate.xsh: activate by hand, as vox and activate.xsh do.
         return (
