@@ -17,8 +17,8 @@ builtin unset SHELLHOOK_SESSION   # a parent's: ours is set when we connect
 __shellhook_pwd=''          # $PWD when we last asked
 __shellhook_seen=''         # $VIRTUAL_ENV after we last applied a reply
 __shellhook_seq=0
-__shellhook_owned=0         # 1 when this shell made or adopted $SHELLHOOK_VENV
-__shellhook_off=''          # project where the user ran deactivate
+__shellhook_owned=0         # 1 when a deactivate (ours or the venv's) exists: set when asking
+__shellhook_name=''         # VIRTUAL_ENV_PROMPT of our activation
 __shellhook_project=''      # project of our activation
 __shellhook_prefix=''       # what we put in front of PS1
 __shellhook_id=''           # session id: names our files in the runtime dir
@@ -39,11 +39,13 @@ else
 fi
 
 __shellhook_path_remove() {
-  # Remove every $1 entry from PATH, keeping all other bytes of PATH as they were.
-  local p=":$PATH:"
+  # Remove every $1 entry from PATH (or the PATH-like variable named $2), keeping all
+  # other bytes as they were.
+  local var=${2:-PATH} p
+  p=":${!var-}:"
   while [[ $p == *":$1:"* ]]; do p=${p/":$1:"/:}; done
   p=${p#:}
-  PATH=${p%:}
+  builtin printf -v "$var" '%s' "${p%:}"
 }
 
 __shellhook_connect() {
@@ -83,7 +85,7 @@ __shellhook_read_reply() {
 
 __shellhook_send() {
   builtin printf 'Q\0%s\0%s\0%s\0%s\0%s\0%s\0' "$__shellhook_seq" "$PWD" "${VIRTUAL_ENV-}" \
-    "${SHELLHOOK_VENV-}" "$__shellhook_owned" "$__shellhook_off" >&"$__shellhook_wfd"
+    "${SHELLHOOK_VENV-}" "$__shellhook_owned" "${SHELLHOOK_OFF-}" >&"$__shellhook_wfd"
 }
 
 __shellhook_ask_daemon() {
@@ -114,7 +116,7 @@ __shellhook_ask_oneshot() {
   local fd
   exec {fd}< <("$__shellhook_python" -I -m shellhook hook ${__shellhook_stuck:+--stuck} \
     "$__shellhook_seq" "$PWD" "${VIRTUAL_ENV-}" "${SHELLHOOK_VENV-}" "$__shellhook_owned" \
-    "$__shellhook_off" 2>/dev/null)
+    "${SHELLHOOK_OFF-}" 2>/dev/null)
   __shellhook_read_reply "$fd" 1
   local rc=$?
   exec {fd}<&-
@@ -135,7 +137,7 @@ __shellhook_activate() {
   export VIRTUAL_ENV="$1" VIRTUAL_ENV_PROMPT="$2" PATH="$1/bin${PATH:+:$PATH}"
   if [[ $5 == auto ]]; then
     export SHELLHOOK_VENV="$1"
-    __shellhook_owned=1 __shellhook_project=$4
+    __shellhook_project=$4 __shellhook_name=$2
   fi
   __shellhook_prompt_on "$3"
   builtin hash -r
@@ -146,7 +148,8 @@ __shellhook_prompt_on() {
   # shellcheck disable=SC2317  # called by the user
   deactivate() { __shellhook_deactivate; }
   __shellhook_prefix=''
-  [[ -z ${VIRTUAL_ENV_DISABLE_PROMPT-} ]] || return 0
+  # No prefix where the user said so, or where the prompt shows the venv itself (a theme).
+  [[ -z ${VIRTUAL_ENV_DISABLE_PROMPT-} && $PS1 != *VIRTUAL_ENV* ]] || return 0
   __shellhook_prefix="($1) "
   [[ $PS1 == "$__shellhook_prefix"* ]] || PS1=$__shellhook_prefix$PS1
 }
@@ -167,15 +170,37 @@ __shellhook_undo() {
   else
     unset SHELLHOOK_VENV   # SHELLHOOK_PYTHONHOME stays for our next deactivation
     [[ -z $__shellhook_prefix ]] || PS1=${PS1/"$__shellhook_prefix"/}
+    # The venv's activate saved PATH and PS1 with our entry and prefix in them, to put
+    # back at its deactivate: take ours out of those too.
+    [[ -z ${_OLD_VIRTUAL_PATH+set} ]] || __shellhook_path_remove "$venv/bin" _OLD_VIRTUAL_PATH
+    [[ -z $__shellhook_prefix || -z ${_OLD_VIRTUAL_PS1+set} ]] ||
+      _OLD_VIRTUAL_PS1=${_OLD_VIRTUAL_PS1/"$__shellhook_prefix"/}
   fi
-  __shellhook_owned=0 __shellhook_project='' __shellhook_prefix=''
+  __shellhook_project='' __shellhook_prefix=''
+  builtin hash -r
+}
+
+__shellhook_reclaim() {
+  # The user sourced the activate script of the venv we activated: undo what it added
+  # (its PATH entry, prompt prefix, VIRTUAL_ENV_PROMPT, deactivate), so one of each, ours,
+  # remains, and deactivate counts as the user's.
+  __shellhook_path_remove "$VIRTUAL_ENV/bin"
+  __shellhook_path_remove "$SHELLHOOK_VENV/bin"
+  PATH="$SHELLHOOK_VENV/bin${PATH:+:$PATH}"
+  [[ -z ${_OLD_VIRTUAL_PS1+set} ]] || PS1=$_OLD_VIRTUAL_PS1
+  [[ -z ${_OLD_VIRTUAL_PYTHONHOME+set} ]] ||
+    export SHELLHOOK_PYTHONHOME=$_OLD_VIRTUAL_PYTHONHOME
+  unset _OLD_VIRTUAL_PATH _OLD_VIRTUAL_PS1 _OLD_VIRTUAL_PYTHONHOME
+  export VIRTUAL_ENV=$SHELLHOOK_VENV VIRTUAL_ENV_PROMPT=$__shellhook_name
+  # shellcheck disable=SC2317  # called by the user
+  deactivate() { __shellhook_deactivate; }
   builtin hash -r
 }
 
 __shellhook_deactivate() {
   # The user's `deactivate`. Ours: off until they leave this project. workon's: just undo.
   if [[ -n ${SHELLHOOK_VENV-} && ${VIRTUAL_ENV-} == "$SHELLHOOK_VENV" ]]; then
-    __shellhook_off=$__shellhook_project
+    export SHELLHOOK_OFF=$__shellhook_project
     __shellhook_undo full "$VIRTUAL_ENV"
     __shellhook_seen=''   # nothing to ask: off here until we leave
   else
@@ -197,8 +222,8 @@ __shellhook_apply() {
       F) __shellhook_undo forget "${SHELLHOOK_VENV-}" ;;
       U) ! builtin declare -F deactivate >/dev/null || deactivate ;;
       C) builtin cd -- "$arg" || : ;;
-      O) __shellhook_owned=1 __shellhook_project=$project; __shellhook_prompt_on "$label" ;;
-      S) __shellhook_off=$arg ;;
+      O) __shellhook_project=$project __shellhook_name=$name; __shellhook_prompt_on "$label" ;;
+      S) if [[ -n $arg ]]; then export SHELLHOOK_OFF=$arg; else unset SHELLHOOK_OFF; fi ;;
       I) [[ -n ${SHELLHOOK_QUIET-} ]] || builtin printf '%s\n' "$arg" >&2 ;;
       W) [[ -n ${__shellhook_said[$arg]-} ]] || builtin printf '%s\n' "$arg" >&2
          __shellhook_said[$arg]=1 ;;
@@ -215,34 +240,82 @@ __shellhook_command() {
   local ops rc
   ((++__shellhook_seq))
   ops=$__shellhook_rt/${__shellhook_id:-$$}.ops
-  SHELLHOOK_OPS_FILE=$ops SHELLHOOK_OPS_SEQ=$__shellhook_seq SHELLHOOK_OWNED=$__shellhook_owned \
+  SHELLHOOK_OPS_FILE=$ops SHELLHOOK_OPS_SEQ=$__shellhook_seq \
     "$__shellhook_python" -I -m shellhook "$@"
   rc=$?
   # A stale frame (an older seq) is skipped; the daemon removes the file with the session.
   if [[ -f $ops && ! -L $ops && -O $ops ]] && __shellhook_read_reply 0 '' <"$ops"; then
     __shellhook_apply
   fi
-  __shellhook_seen=${VIRTUAL_ENV-}
+  # (VIRTUAL_ENV is not marked as seen: when it changed, the next prompt asks, so the
+  # project's own venv comes back at once after rmvenv of the active one.)
   return $rc
 }
 
 __shellhook_ask() {
   __shellhook_pwd=$PWD
+  __shellhook_owned=0
+  ! builtin declare -F deactivate >/dev/null || __shellhook_owned=1
   ((++__shellhook_seq))
   __shellhook_ask_daemon || __shellhook_ask_oneshot || return 0
   __shellhook_apply
   __shellhook_seen=${VIRTUAL_ENV-}
 }
 
+__shellhook_chdir() {
+  # Run $1 (cd, pushd or popd) with the other arguments, then apply this directory's
+  # venv at once, so the rest of the command line runs in it (`cd proj && pip install`).
+  # A cd function of the user's, or another tool's, runs instead of the builtin.
+  local rc
+  if builtin declare -F "__shellhook_user_$1" >/dev/null; then
+    "__shellhook_user_$1" "${@:2}"
+  else
+    builtin "$@"
+  fi
+  rc=$?
+  # Not in a subshell: `$(cd dir && pwd)` must stay quick and quiet.
+  [[ $PWD == "$__shellhook_pwd" || $BASHPID != "$$" ]] || __shellhook_ask
+  return $rc
+}
+
+__shellhook_wrap_cd() {
+  # Put our cd in front of the one defined now (kept as __shellhook_user_cd, called by
+  # ours), and wrap pushd and popd unless they are functions already. Done at the first
+  # prompt, after the rc files, and again when the directory changed without our cd.
+  # SHELLHOOK_WRAP_CD=0 leaves cd alone: the venv then changes at the next prompt.
+  [[ ${SHELLHOOK_WRAP_CD-1} != 0 ]] || return 0
+  local def
+  if builtin declare -F cd >/dev/null; then
+    def=$(builtin declare -f cd)   # a fork, only when some cd function exists
+    [[ $def == *__shellhook_chdir* ]] || builtin eval "__shellhook_user_$def"
+  fi
+  cd() { __shellhook_chdir cd "$@"; }
+  builtin declare -F pushd >/dev/null || pushd() { __shellhook_chdir pushd "$@"; }
+  builtin declare -F popd >/dev/null || popd() { __shellhook_chdir popd "$@"; }
+}
+
 __shellhook_prompt() {
   local status=$?
-  if [[ $PWD != "$__shellhook_pwd" || ${VIRTUAL_ENV-} != "$__shellhook_seen" ]]; then
+  # The venv's own activate sourced over our activation of it (one cheap test).
+  if [[ -n ${_OLD_VIRTUAL_PATH+set} && -n ${SHELLHOOK_VENV-} &&
+        ${VIRTUAL_ENV-} -ef $SHELLHOOK_VENV ]]; then
+    __shellhook_reclaim
+    __shellhook_seen=$VIRTUAL_ENV
+  fi
+  if [[ $PWD != "$__shellhook_pwd" ]]; then
+    __shellhook_wrap_cd
+    __shellhook_ask
+  elif [[ ${VIRTUAL_ENV-} != "$__shellhook_seen" ]]; then
     __shellhook_ask
   elif [[ -n $__shellhook_rfd ]] && builtin read -t 0 -u "$__shellhook_rfd"; then
     __shellhook_ask   # nudged: a venv or its trust changed
   fi
   return $status
 }
+
+# A hashed venv program whose venv was deleted (from another terminal) is looked up on
+# PATH again instead of failing with "No such file or directory".
+builtin shopt -s checkhash
 
 # Run first at each prompt, so prompt themes see the new $VIRTUAL_ENV.
 if [[ ${PROMPT_COMMAND[*]-} != *__shellhook_prompt* ]]; then

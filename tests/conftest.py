@@ -153,17 +153,19 @@ def spawn(sandbox: Sandbox, shell_name: str):
         env: dict | None = None,
         hook: Path | None = None,
         pre_hook: str | None = None,
+        post_hook: str | None = None,
     ) -> shelldriver.ShellDriver:
-        """``pre_hook``: the name of a driver attribute holding lines that run before the
-        hook loads, as lines earlier in an rc file would."""
+        """``pre_hook``, ``post_hook``: the name of a driver attribute holding lines that
+        run before (after) the hook loads, as lines earlier (later) in an rc file would."""
         cls = shelldriver.DRIVERS[shell_name]
         hook = hook or sandbox.hook_file(shell_name)
-        if pre_hook is not None:
-            text = getattr(cls, pre_hook)
-            if not text:
-                pytest.skip(f"{shell_name}: no {pre_hook}")
-            combined = sandbox.root / f"hook-{pre_hook}{hook.suffix}"
-            combined.write_text(text + "\n" + hook.read_text())
+        if pre_hook or post_hook:
+            texts = [getattr(cls, pre_hook) if pre_hook else "", hook.read_text()]
+            texts.append(getattr(cls, post_hook) if post_hook else "")
+            if not all(texts):
+                pytest.skip(f"{shell_name}: no {pre_hook or post_hook}")
+            combined = sandbox.root / f"hook-{pre_hook or post_hook}{hook.suffix}"
+            combined.write_text("\n".join(texts))
             hook = combined
         driver = cls(sandbox.root, {**sandbox.env, **(env or {})}, hook)
         started.append(driver)
