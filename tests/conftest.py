@@ -160,10 +160,11 @@ def spawn(sandbox: Sandbox, shell_name: str):
         cls = shelldriver.DRIVERS[shell_name]
         hook = hook or sandbox.hook_file(shell_name)
         if pre_hook or post_hook:
+            wanted = pre_hook or post_hook
+            if not getattr(cls, wanted):
+                pytest.skip(f"{shell_name}: no {wanted}")
             texts = [getattr(cls, pre_hook) if pre_hook else "", hook.read_text()]
             texts.append(getattr(cls, post_hook) if post_hook else "")
-            if not all(texts):
-                pytest.skip(f"{shell_name}: no {pre_hook or post_hook}")
             combined = sandbox.root / f"hook-{pre_hook or post_hook}{hook.suffix}"
             combined.write_text("\n".join(texts))
             hook = combined
