@@ -18,6 +18,7 @@ __shellhook_pwd=''          # $PWD when we last asked
 __shellhook_seen=''         # $VIRTUAL_ENV after we last applied a reply
 __shellhook_seq=0
 __shellhook_owned=0         # 1 when a deactivate (ours or the venv's) exists: set when asking
+__shellhook_active=''       # the venv of our activation (automatic or manual), or ''
 __shellhook_name=''         # VIRTUAL_ENV_PROMPT of our activation
 __shellhook_project=''      # project of our activation
 __shellhook_prefix=''       # what we put in front of PS1
@@ -137,8 +138,9 @@ __shellhook_activate() {
   export VIRTUAL_ENV="$1" VIRTUAL_ENV_PROMPT="$2" PATH="$1/bin${PATH:+:$PATH}"
   if [[ $5 == auto ]]; then
     export SHELLHOOK_VENV="$1"
-    __shellhook_project=$4 __shellhook_name=$2
+    __shellhook_project=$4
   fi
+  __shellhook_active=$1 __shellhook_name=$2
   __shellhook_prompt_on "$3"
   builtin hash -r
 }
@@ -176,25 +178,30 @@ __shellhook_undo() {
     [[ -z $__shellhook_prefix || -z ${_OLD_VIRTUAL_PS1+set} ]] ||
       _OLD_VIRTUAL_PS1=${_OLD_VIRTUAL_PS1/"$__shellhook_prefix"/}
   fi
-  __shellhook_project='' __shellhook_prefix=''
+  __shellhook_project='' __shellhook_prefix='' __shellhook_active=''
   builtin hash -r
 }
 
-__shellhook_reclaim() {
-  # The user sourced the activate script of the venv we activated: undo what it added
-  # (its PATH entry, prompt prefix, VIRTUAL_ENV_PROMPT, deactivate), so one of each, ours,
-  # remains, and deactivate counts as the user's.
-  __shellhook_path_remove "$VIRTUAL_ENV/bin"
-  __shellhook_path_remove "$SHELLHOOK_VENV/bin"
-  PATH="$SHELLHOOK_VENV/bin${PATH:+:$PATH}"
-  [[ -z ${_OLD_VIRTUAL_PS1+set} ]] || PS1=$_OLD_VIRTUAL_PS1
-  [[ -z ${_OLD_VIRTUAL_PYTHONHOME+set} ]] ||
-    export SHELLHOOK_PYTHONHOME=$_OLD_VIRTUAL_PYTHONHOME
-  unset _OLD_VIRTUAL_PATH _OLD_VIRTUAL_PS1 _OLD_VIRTUAL_PYTHONHOME
-  export VIRTUAL_ENV=$SHELLHOOK_VENV VIRTUAL_ENV_PROMPT=$__shellhook_name
-  # shellcheck disable=SC2317  # called by the user
-  deactivate() { __shellhook_deactivate; }
-  builtin hash -r
+__shellhook_activate_ran() {
+  # A venv's own activate script ran over our activation: it saved PATH and the prompt
+  # (ours in them) and put its entry, prefix and deactivate on top. The same venv: undo
+  # what the script added, so ours remains, once, and deactivate counts as the user's.
+  # Another venv: step aside, leaving nothing of ours for its deactivate to restore.
+  if [[ ${VIRTUAL_ENV-} -ef $__shellhook_active ]]; then
+    __shellhook_path_remove "$VIRTUAL_ENV/bin"
+    __shellhook_path_remove "$__shellhook_active/bin"
+    PATH="$__shellhook_active/bin${PATH:+:$PATH}"
+    [[ -z ${_OLD_VIRTUAL_PS1+set} ]] || PS1=$_OLD_VIRTUAL_PS1
+    [[ -z ${_OLD_VIRTUAL_PYTHONHOME+set} ]] ||
+      export SHELLHOOK_PYTHONHOME=$_OLD_VIRTUAL_PYTHONHOME
+    unset _OLD_VIRTUAL_PATH _OLD_VIRTUAL_PS1 _OLD_VIRTUAL_PYTHONHOME
+    export VIRTUAL_ENV=$__shellhook_active VIRTUAL_ENV_PROMPT=$__shellhook_name
+    # shellcheck disable=SC2317  # called by the user
+    deactivate() { __shellhook_deactivate; }
+    builtin hash -r
+  else
+    __shellhook_undo forget "$__shellhook_active"
+  fi
 }
 
 __shellhook_deactivate() {
@@ -222,7 +229,8 @@ __shellhook_apply() {
       F) __shellhook_undo forget "${SHELLHOOK_VENV-}" ;;
       U) ! builtin declare -F deactivate >/dev/null || deactivate ;;
       C) builtin cd -- "$arg" || : ;;
-      O) __shellhook_project=$project __shellhook_name=$name; __shellhook_prompt_on "$label" ;;
+      O) __shellhook_project=$project __shellhook_active=$arg __shellhook_name=$name
+         __shellhook_prompt_on "$label" ;;
       S) if [[ -n $arg ]]; then export SHELLHOOK_OFF=$arg; else unset SHELLHOOK_OFF; fi ;;
       I) [[ -n ${SHELLHOOK_QUIET-} ]] || builtin printf '%s\n' "$arg" >&2 ;;
       W) [[ -n ${__shellhook_said[$arg]-} ]] || builtin printf '%s\n' "$arg" >&2
@@ -296,11 +304,9 @@ __shellhook_wrap_cd() {
 
 __shellhook_prompt() {
   local status=$?
-  # The venv's own activate sourced over our activation of it (one cheap test).
-  if [[ -n ${_OLD_VIRTUAL_PATH+set} && -n ${SHELLHOOK_VENV-} &&
-        ${VIRTUAL_ENV-} -ef $SHELLHOOK_VENV ]]; then
-    __shellhook_reclaim
-    __shellhook_seen=$VIRTUAL_ENV
+  # A venv's own activate sourced over our activation (one cheap test).
+  if [[ -n ${_OLD_VIRTUAL_PATH+set} && -n $__shellhook_active ]]; then
+    __shellhook_activate_ran
   fi
   if [[ $PWD != "$__shellhook_pwd" ]]; then
     __shellhook_wrap_cd
