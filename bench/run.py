@@ -115,9 +115,8 @@ class Sandbox:
         self.root = Path(tempfile.mkdtemp(prefix="shellhook-bench-"))
         self.home = self.root / "home"
         self.home.mkdir()
-        # Like a real $XDG_RUNTIME_DIR (/run/user/UID), the FIFOs and fish's reply files
-        # live on a tmpfs when there is one: on a disk file system every fsync of a reply
-        # file costs what tmpfs does not.
+        # Like a real $XDG_RUNTIME_DIR (/run/user/UID), the FIFOs and the reply files
+        # live on a tmpfs when there is one, so the figures are those of a normal session.
         shm = tmpfs_dir()
         self.runtime = Path(
             tempfile.mkdtemp(prefix="shellhook-bench-run-", dir=shm) if shm else self.root / "run"

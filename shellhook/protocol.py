@@ -105,7 +105,7 @@ class RequestReader:
         if len(self._buf) > MAX_REQUEST_BYTES:
             self._buf = b""
             return []
-        requests = []
+        requests: list[Request] = []
         while True:
             start = self._buf.find(b"Q\0")
             if start < 0:

@@ -27,7 +27,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Literal
 
 from shellhook.daemon.control import pid_alive
 from shellhook.display import path_for_terminal
@@ -140,14 +140,15 @@ def same_interpreter(path: str) -> bool:
 
 def create_in_process(build: str, with_pip: bool) -> None:
     """What ``python -m venv [--without-pip] BUILD`` does, in this process."""
-    import inspect
     import venv
 
-    options: dict[str, object] = {"symlinks": os.name != "nt", "with_pip": with_pip}
-    if "scm_ignore_files" in inspect.signature(venv.EnvBuilder).parameters:
-        options["scm_ignore_files"] = {"git"}  # the command line's default (3.13+)
+    symlinks = os.name != "nt"
+    if sys.version_info >= (3, 13):  # scm_ignore_files: the command line's default
+        builder = venv.EnvBuilder(symlinks=symlinks, with_pip=with_pip, scm_ignore_files={"git"})
+    else:
+        builder = venv.EnvBuilder(symlinks=symlinks, with_pip=with_pip)
     try:
-        venv.EnvBuilder(**options).create(build)
+        builder.create(build)
     except (OSError, subprocess.CalledProcessError) as exc:
         raise BuildFailed(f"venv failed ({exc}); nothing was created") from None
 
@@ -335,7 +336,7 @@ class VenvBuild:
             os.rename(self._aside, self.target)
             self._aside = None
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> Literal[False]:
         keep_tmp = False
         with signals_deferred():
             if exc_type is not None:

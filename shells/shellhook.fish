@@ -1,12 +1,13 @@
-# shellhook hook for fish (>= 3.1). Load it with: shellhook init fish | source
+# shellhook hook for fish (>= 3.6). Load it with: shellhook init fish | source
 #
 # fish asks the daemon when $PWD changes (--on-variable PWD, right inside `cd`, prevd,
 # nextd...) and before each prompt when $VIRTUAL_ENV changed behind its back or the
 # daemon left a nudge file. fish has no read timeout and cannot open a FIFO read-write,
 # so it uses the file transport of docs/protocol.md: the request goes to <rt>/<id>.q,
-# the daemon answers in <id>.a (atomic rename) and nudges by creating <id>.n. Waiting is
-# a bounded loop of builtins (no process, no sleep). Replies are NUL-separated (op, arg)
-# pairs applied by the code below: nothing received is ever evaluated.
+# the daemon answers in <id>.a (rewritten in place: a frame without its end is skipped)
+# and nudges by creating <id>.n. Waiting is a bounded loop of builtins (no process, no
+# sleep). Replies are NUL-separated (op, arg) pairs applied by the code below: nothing
+# received is ever evaluated.
 
 # Non-interactive shells (fish -c, scripts) are left alone; loading twice is harmless.
 status is-interactive; or return 0

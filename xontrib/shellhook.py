@@ -74,7 +74,9 @@ def _unload_xontrib_(xsh=None, **_kwargs) -> None:
         return
     hook.unload()
     if xsh is None:
-        from xonsh.built_ins import XSH as xsh
+        from xonsh.built_ins import XSH
+
+        xsh = XSH
     for table in (xsh.aliases, _loaded_completers(xsh)):
         for name in [n for n in table if _defined_in(hook.namespace, table[n])]:
             del table[name]

@@ -9,6 +9,7 @@ the shell"). Run from a plain script there is no such shell: ``link()`` is None.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,7 @@ class ShellLink:
     seq: str
 
 
-def link(env: dict[str, str] | None = None) -> ShellLink | None:
+def link(env: Mapping[str, str] | None = None) -> ShellLink | None:
     """The calling shell's ops file, or None (no hook; or a file outside our private dir)."""
     env = os.environ if env is None else env
     path, seq = env.get("SHELLHOOK_OPS_FILE", ""), env.get("SHELLHOOK_OPS_SEQ", "")
@@ -39,7 +40,7 @@ def link(env: dict[str, str] | None = None) -> ShellLink | None:
     return ShellLink(ops_file, seq)
 
 
-def leave_current(env: dict[str, str] | None = None) -> Ops:
+def leave_current(env: Mapping[str, str] | None = None) -> Ops:
     """Operations that end the shell's current activation before another one starts.
 
     Ours (``$SHELLHOOK_VENV`` is ``$VIRTUAL_ENV``): ``D`` undoes it without marking the
