@@ -23,6 +23,7 @@ from shellhook.files import write_atomic
 from shellhook.resolver import Resolution
 
 RECORD_VERSION = 1
+KINDS = ("allow", "deny")  # one directory of records each
 
 
 class TrustStoreError(ShellhookError):
@@ -65,7 +66,7 @@ class TrustStore:
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or locations.trust_dir()
-        self._kind_paths = (str(self.root / "allow"), str(self.root / "deny"))
+        self._kind_paths = tuple(str(self.root / kind) for kind in KINDS)
 
     def _dir(self, kind: str, create: bool) -> Path:
         try:
@@ -84,7 +85,7 @@ class TrustStore:
 
     def generation(self) -> tuple:
         """Changes whenever a record is added or removed (the directories' mtimes)."""
-        stamps = []
+        stamps: list[tuple[int, int] | None] = []
         for path in self._kind_paths:
             try:
                 st = os.stat(path)
@@ -93,9 +94,13 @@ class TrustStore:
                 stamps.append(None)
         return tuple(stamps)
 
+    def watched_dirs(self) -> tuple[str, ...]:
+        """The directories whose entries change when a record does (for a file watch)."""
+        return (str(self.root), *self._kind_paths)
+
     def ensure(self) -> None:
         """Create the store's directories (so they can be watched from the start)."""
-        for kind in ("allow", "deny"):
+        for kind in KINDS:
             self._dir(kind, create=True)
 
     def allow(self, project: str, venv: str, pointer: bytes | None) -> None:

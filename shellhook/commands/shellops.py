@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shellhook import locations, protocol
+from shellhook.daemon.sessions import SessionFile
 from shellhook.files import write_atomic
 from shellhook.protocol import Ops
 
@@ -30,7 +31,12 @@ def link(env: Mapping[str, str] | None = None) -> ShellLink | None:
     """The calling shell's ops file, or None (no hook; or a file outside our private dir)."""
     env = os.environ if env is None else env
     path, seq = env.get("SHELLHOOK_OPS_FILE", ""), env.get("SHELLHOOK_OPS_SEQ", "")
-    if not path or not seq.isdigit() or not os.path.isabs(path) or not path.endswith(".ops"):
+    if (
+        not path
+        or not seq.isdigit()
+        or not os.path.isabs(path)
+        or not path.endswith(SessionFile.OPS.suffix)
+    ):
         return None
     ops_file = Path(path)
     try:

@@ -13,6 +13,7 @@ import sys
 
 from shellhook import locations, protocol
 from shellhook.daemon import control
+from shellhook.daemon.sessions import nudge_session
 from shellhook.display import for_terminal
 from shellhook.policy import Context, decide, judge
 from shellhook.resolver import Resolver
@@ -53,13 +54,4 @@ def nudge(session_id: str | None = None) -> None:
     rundir = locations.runtime_dir()
     with contextlib.suppress(OSError, locations.UnsafeDirectory):
         locations.check_private_dir(rundir)
-        rep = rundir / f"{sid}.rep"
-        if rep.is_fifo():
-            fd = os.open(rep, os.O_WRONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-            try:
-                os.write(fd, protocol.DOORBELL_NUDGE)
-            finally:
-                os.close(fd)
-        elif (rundir / f"{sid}.q").exists():
-            fd = os.open(rundir / f"{sid}.n", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-            os.close(fd)
+        nudge_session(rundir, sid)

@@ -25,6 +25,7 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 from watchdog.observers import Observer
+from watchdog.observers.api import ObservedWatch
 
 log = logging.getLogger("shellhook.daemon")
 
@@ -66,7 +67,7 @@ class Watcher:
         os.set_blocking(self.wake_w, False)
         self._handler = _Forward(self.events, self.wake_w)
         self._observer = Observer()
-        self._watches: dict[str, object] = {}
+        self._watches: dict[str, ObservedWatch] = {}
         self._failed: set[str] = set()
         self._wanted_at: dict[str, int] = {}
         self._generation = 0
