@@ -45,6 +45,7 @@ def __shellhook_setup(ns):
         ("SHELLHOOK_VENV", "The venv shellhook activated automatically."),
         ("SHELLHOOK_PYTHONHOME", "$PYTHONHOME as it was before shellhook's activation."),
         ("SHELLHOOK_SESSION", "This shell's session id with the shellhook daemon."),
+        ("SHELLHOOK_OFF", "The project where you ran deactivate: off until you leave it."),
         ("PYTHONHOME", "Python's home; hidden while a venv is active."),
     )
 
@@ -95,8 +96,6 @@ def __shellhook_setup(ns):
         pwd="",  # $PWD when we last asked
         seen="",  # $VIRTUAL_ENV after we last applied a reply
         seq=0,
-        owned=0,  # 1 when this shell made or adopted $SHELLHOOK_VENV
-        off="",  # project where the user ran deactivate
         project="",  # project of our activation
         label="",  # what {env_name} shows while $VIRTUAL_ENV is label_venv
         label_venv="",
@@ -290,13 +289,19 @@ def __shellhook_setup(ns):
         venv, marker = getenv("VIRTUAL_ENV"), getenv("SHELLHOOK_VENV")
         ours_was_on = bool(marker) and venv == marker
         if ours_was_on:
-            st.off = st.project
+            set_off(st.project)
         guarded(undo, True, venv)
         if ours_was_on:
             st.seen = getenv("VIRTUAL_ENV")  # else ask at the next prompt: auto-activation
         return 0                             # resumes after a manual venv
 
     deactivate_alias.__xonsh_threadable__ = False  # it edits this shell's environment
+
+    def set_off(project):
+        if project:
+            env["SHELLHOOK_OFF"] = project
+        else:
+            delenv("SHELLHOOK_OFF")
 
     def ours(alias):
         return alias is deactivate_alias or getattr(alias, "func", None) is deactivate_alias
@@ -341,7 +346,7 @@ def __shellhook_setup(ns):
                  f"commands will not find {ascii(venv)[1:-1]}/bin")
         if auto:
             env["SHELLHOOK_VENV"] = venv
-            st.owned, st.project = 1, project
+            st.project = project
         prompt_on(label)
 
     def undo(full, venv):
@@ -364,7 +369,7 @@ def __shellhook_setup(ns):
             st.forgotten.add(venv + "/bin")
             if st.saved_alias is not None:
                 restore_alias()  # the user's deactivate (e.g. `vox deactivate`) fits better
-        st.owned, st.project, st.label, st.label_venv, st.name = 0, "", "", "", ""
+        st.project, st.label, st.label_venv, st.name = "", "", "", ""
 
     def run_deactivate():
         # `U`: call the shell's deactivate if one is defined (before workon switches).
@@ -407,10 +412,10 @@ def __shellhook_setup(ns):
             elif op == "C":
                 change_dir(arg)
             elif op == "O":
-                st.owned, st.project, st.name = 1, project, getenv("VIRTUAL_ENV_PROMPT")
+                st.project, st.name = project, getenv("VIRTUAL_ENV_PROMPT")
                 prompt_on(label)
             elif op == "S":
-                st.off = arg
+                set_off(arg)
             elif op == "I":
                 if not getenv("SHELLHOOK_QUIET"):
                     say(arg)
@@ -441,8 +446,10 @@ def __shellhook_setup(ns):
         st.seq += 1
         st.pending = False
         seq = str(st.seq)
+        # owned: this shell has a deactivate (ours or the venv's) for its activation; the
+        # deactivate-off project is exported, so that `exec xonsh` keeps it.
         fields = ["Q", seq, st.pwd, getenv("VIRTUAL_ENV"), getenv("SHELLHOOK_VENV"),
-                  str(st.owned), st.off]
+                  "1" if "deactivate" in aliases else "0", getenv("SHELLHOOK_OFF")]
         ops = ask_daemon(fields, seq.encode())
         if ops is None:
             ops = ask_oneshot(fields, seq.encode())
@@ -486,8 +493,7 @@ def __shellhook_setup(ns):
         st.seq += 1
         seq = str(st.seq)
         ops_file = f"{st.rt}/{st.sid or os.getpid()}.ops"
-        cenv = child_env({"SHELLHOOK_OPS_FILE": ops_file, "SHELLHOOK_OPS_SEQ": seq,
-                          "SHELLHOOK_OWNED": str(st.owned)})
+        cenv = child_env({"SHELLHOOK_OPS_FILE": ops_file, "SHELLHOOK_OPS_SEQ": seq})
 
         def stream(s):
             try:
@@ -522,7 +528,8 @@ def __shellhook_setup(ns):
                     guarded(apply, ops)
         except OSError:
             pass
-        st.seen = getenv("VIRTUAL_ENV")
+        # $VIRTUAL_ENV is not marked as seen: when it changed, the next prompt asks, so the
+        # project's own venv comes back at once after `rmvenv` of the active one.
         return rc
 
     # -- {env_name} ----------------------------------------------------------------------
@@ -563,7 +570,7 @@ def __shellhook_setup(ns):
         if fields is not None and fields.get("env_name") is env_name_field:
             fields["env_name"] = original_env_name
         venv = getenv("VIRTUAL_ENV")
-        if st.owned and venv and venv == getenv("SHELLHOOK_VENV"):
+        if venv and venv == getenv("SHELLHOOK_VENV") and st.label_venv == venv:
             guarded(undo, True, venv)
         elif not venv or st.saved_alias is not None:
             restore_alias()
