@@ -102,6 +102,9 @@ def __shellhook_setup(ns):
         name="",  # the VIRTUAL_ENV_PROMPT we set
         forgotten=set(),  # bin dirs of ours that a manual venv may put back (see scrub)
         saved_alias=None,  # the user's own `deactivate` alias, while ours stands in
+        vox="",  # the venv vox activated (its saved $PATH is put back by its deactivate)
+        vox_project="",  # the project whose venv (ours before) vox activated again
+        vox_undone=None,  # what vox's deactivate just undid, until the next prompt
         rt=candidate_runtime_dir(),
         sid="",  # session id, once our FIFO pair exists
         rfd=-1,  # reply FIFO (read end)
@@ -263,17 +266,21 @@ def __shellhook_setup(ns):
             st.said.add(text)
             say(text)
 
-    def path_remove(entry):
-        # Remove every `entry` from $PATH (a list); every other entry stays as it is.
+    def path_remove(entry, name="PATH"):
+        # Remove every `entry` from $PATH (or another list variable); every other entry
+        # stays as it is.
         try:
-            path = env["PATH"]
+            path = env[name]
         except KeyError:
             return
         raw = getattr(path, "_l", None)  # as stored: reading an EnvPath expands $VARS and ~
         items = list(path) if raw is None else raw
-        for i in range(len(items) - 1, -1, -1):
-            if items[i] == entry:
-                del path[i]
+        try:
+            for i in range(len(items) - 1, -1, -1):
+                if items[i] == entry:
+                    del path[i]
+        except TypeError:  # not a list after all
+            pass
 
     def path_prepend(entry):
         try:
@@ -287,6 +294,8 @@ def __shellhook_setup(ns):
         """Deactivate the venv. shellhook's own activation stays off until you leave its
         project."""
         venv, marker = getenv("VIRTUAL_ENV"), getenv("SHELLHOOK_VENV")
+        if venv and venv == st.vox and vox_deactivate():
+            return 0
         ours_was_on = bool(marker) and venv == marker
         if ours_was_on:
             set_off(st.project)
@@ -302,6 +311,9 @@ def __shellhook_setup(ns):
             env["SHELLHOOK_OFF"] = project
         else:
             delenv("SHELLHOOK_OFF")
+
+    def within(path, project):
+        return path == project or path.startswith(project.rstrip("/") + "/")
 
     def ours(alias):
         return alias is deactivate_alias or getattr(alias, "func", None) is deactivate_alias
@@ -363,13 +375,118 @@ def __shellhook_setup(ns):
                 delenv(name)
             restore_alias()
         else:
-            delenv("SHELLHOOK_VENV")  # SHELLHOOK_PYTHONHOME stays for our next deactivation
+            delenv("SHELLHOOK_VENV")
+            forget_in_saved(venv)
             if st.name and getenv("VIRTUAL_ENV_PROMPT") == st.name:
                 delenv("VIRTUAL_ENV_PROMPT")  # ours; vox, for one, sets none of its own
             st.forgotten.add(venv + "/bin")
             if st.saved_alias is not None:
                 restore_alias()  # the user's deactivate (e.g. `vox deactivate`) fits better
         st.project, st.label, st.label_venv, st.name = "", "", "", ""
+
+    # -- venvs activated by hand over ours: vox, virtualenv's activate.xsh -------------
+    def vox_saved():
+        # What vox saved at its activation ($PATH, $PYTHONHOME), to put back at its
+        # deactivate: a dict on its Vox class (xontrib-vox's voxapi), or None.
+        cls = getattr(sys.modules.get("xontrib.voxapi"), "Vox", None)
+        saved = vars(cls).get("oldvars") if isinstance(cls, type) else None
+        return saved if isinstance(saved, dict) else None
+
+    def forget_in_saved(venv):
+        # `F`: the venv activated over ours saved $PATH (and would have saved $PYTHONHOME)
+        # with our activation in it; its deactivate must put back the state before ours.
+        entry = venv + "/bin"
+        home = env.get("SHELLHOOK_PYTHONHOME")
+        saved = vox_saved()
+        if saved is not None:
+            if isinstance(saved.get("PATH"), list):
+                saved["PATH"] = [e for e in saved["PATH"] if e != entry]
+            if home is not None and "PYTHONHOME" not in saved:
+                saved["PYTHONHOME"] = home
+                delenv("SHELLHOOK_PYTHONHOME")
+        if "_OLD_VIRTUAL_PATH" in env:  # activate.xsh
+            path_remove(entry, "_OLD_VIRTUAL_PATH")
+            if home is not None and "_OLD_VIRTUAL_PYTHONHOME" not in env:
+                env["_OLD_VIRTUAL_PYTHONHOME"] = home
+                delenv("SHELLHOOK_PYTHONHOME")
+        # (else SHELLHOOK_PYTHONHOME stays for our next deactivation)
+
+    def vox_deactivated():
+        # vox deactivated the venv we showed (`vox deactivate`, or `vox activate` over
+        # it, which deactivates first): undo the rest of it now, our entry on $PATH first,
+        # before vox saves $PATH for the next venv. Inside the project it was ours in, that
+        # is the user's deactivate: off until they leave (unless vox activates it again).
+        marker = getenv("SHELLHOOK_VENV")
+        venv = marker or st.vox or st.label_venv
+        if not venv or getenv("VIRTUAL_ENV"):
+            return
+        project = st.project if marker else st.vox_project
+        st.vox_undone = (venv, project, getenv("SHELLHOOK_OFF"), st.name, st.label)
+        undo(True, venv)
+        if project and within(getenv("PWD"), project):
+            set_off(project)
+        st.vox = st.vox_project = ""
+
+    def vox_activated():
+        # vox activated a venv. If it is the one it just deactivated, the user took over
+        # the venv we showed: the same name, now theirs (a cd never undoes it), and its
+        # deactivate is the user's. Another venv: the next prompt shows it.
+        venv = getenv("VIRTUAL_ENV")
+        undone, st.vox_undone = st.vox_undone, None
+        st.vox, st.vox_project = venv, ""
+        if undone is None:
+            return
+        old, project, off, name, label = undone
+        set_off(off)  # not the user's deactivate after all
+        if venv and venv == old:
+            st.vox_project = project
+            activate(venv, name, label, "", False)
+            st.seen = venv
+
+    def vox_deactivate():
+        # Our deactivate while vox's venv is active: vox's own, so that it puts back what
+        # it saved and tells its listeners. False when vox could not do it.
+        Vox = getattr(sys.modules.get("xontrib.voxapi"), "Vox", None)
+        if Vox is None:
+            return False
+        try:
+            Vox().deactivate()  # fires vox_on_deactivate: vox_deactivated()
+        except Exception:
+            pass
+        if getenv("VIRTUAL_ENV"):
+            return False
+        guarded(vox_deactivated)  # if the event did not come (a deleted venv)
+        st.vox_undone = None
+        return True
+
+    def on_vox_deactivate(**kwargs):
+        guarded(vox_deactivated)
+
+    def on_vox_activate(**kwargs):
+        guarded(vox_activated)
+
+    def reclaim():
+        # virtualenv's activate.xsh of the venv we activated, sourced over ours: let it
+        # put back what it saved (its nondestructive deactivate), then ours again, whole:
+        # one $PATH entry, our name, our deactivate, which counts as the user's.
+        venv = getenv("SHELLHOOK_VENV")
+        theirs = getattr(aliases["deactivate"], "func", aliases["deactivate"])
+        try:
+            theirs(["nondestructive"])
+        except Exception:
+            pass
+        for name in ("_OLD_VIRTUAL_PATH", "_OLD_VIRTUAL_PYTHONHOME"):
+            delenv(name)
+        holder = getattr(XSH, "xontrib", None)
+        if getattr(getattr(holder, "virtualenv", None), "deactivate", None) is theirs:
+            with contextlib.suppress(AttributeError):
+                del holder.virtualenv
+        path_remove(venv + "/bin")
+        path_prepend(venv + "/bin")
+        env["VIRTUAL_ENV"] = venv
+        env["VIRTUAL_ENV_PROMPT"] = st.name
+        aliases["deactivate"] = deactivate_alias
+        st.label_venv = venv
 
     def run_deactivate():
         # `U`: call the shell's deactivate if one is defined (before workon switches).
@@ -475,6 +592,13 @@ def __shellhook_setup(ns):
         try:
             if st.busy:
                 return
+            st.vox_undone = None
+            if ("_OLD_VIRTUAL_PATH" in env and "deactivate" in aliases
+                    and not ours(aliases["deactivate"])
+                    and getenv("VIRTUAL_ENV") == getenv("SHELLHOOK_VENV") == st.label_venv
+                    and st.label_venv):
+                guarded(reclaim)
+                st.seen = getenv("VIRTUAL_ENV")
             if (env.get("PWD") != st.pwd or getenv("VIRTUAL_ENV") != st.seen
                     or nudged()):
                 ask()
@@ -587,7 +711,9 @@ def __shellhook_setup(ns):
     prompt_event = (events.on_pre_prompt_format if events.exists("on_pre_prompt_format")
                     else events.on_pre_prompt)
     handlers = [(events.on_chdir, on_chdir), (prompt_event, on_prompt),
-                (events.on_exit, on_exit), (events.on_post_init, on_post_init)]
+                (events.on_exit, on_exit), (events.on_post_init, on_post_init),
+                (events.vox_on_activate, on_vox_activate),
+                (events.vox_on_deactivate, on_vox_deactivate)]
     registered = register_variables()
     if getenv("SHELLHOOK_SESSION"):
         delenv("SHELLHOOK_SESSION")  # a parent shell's: nudges must not go there
