@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -585,6 +586,38 @@ def test_activate_xsh_over_ours_leaves_no_trace_after_its_deactivate(sandbox, xo
     assert_active(sh, None)
     assert sh.getenv("PATH") == path_before
     assert sh.getenv("PYTHONHOME") == b"/some/where"
+
+
+# -- a real prompt theme -------------------------------------------------------------------
+
+
+def test_prompt_bar_theme_shows_the_venv_name_once(sandbox, xonsh, vox):
+    """xontrib-prompt-bar, set up before the hook, shows the venv through {env_name}
+    (ours, with its brackets stripped): one name, in the first prompt inside a project
+    too; our prefix never stands beside it."""
+    pytest.importorskip("xontrib.prompt_bar", reason="xontrib-prompt-bar is not installed")
+    proj = sandbox.project("proj")
+    other = sandbox.make_venv(sandbox.home / "other")
+    theme = "xontrib load prompt_bar; $PROMPT_FIELDS['prompt_end_xonsh'] = 'SHPROMPT> '"
+    load = theme + "\n" + adapters.get("xonsh").source_line(sandbox.hook_file("xonsh"))
+    sh = xonsh(cwd=proj, load=load)
+
+    def bar_words() -> list[bytes]:
+        # The theme's bar: the line above the prompt (user, host, cwd | venv, time).
+        lines = re.sub(rb"\x1b\[[0-9;]*m", b"", sh.child.before).split(b"\n")
+        return [line for line in lines if line.strip()][-1].split()
+
+    assert sh.venv() == str(proj / ".venv")
+    assert bar_words().count(b"proj") == 1  # the theme's section, from our {env_name}
+    assert b"(proj)" not in sh.last_prompt_line and sh.prompt_prefix == b""
+    vox(sh, "activate", str(other))
+    sh.sync()
+    assert b"other" in bar_words() and b"proj" not in bar_words()
+    vox(sh, "deactivate")
+    sh.cd(sandbox.home)
+    assert b"proj" not in bar_words() and b"other" not in bar_words()
+    sh.cd(proj)
+    assert bar_words().count(b"proj") == 1
 
 
 # -- transport ---------------------------------------------------------------------------
