@@ -465,12 +465,22 @@ def __shellhook_setup(ns):
     def on_vox_activate(**kwargs):
         guarded(vox_activated)
 
-    def reclaim():
+    def activate_xsh_deactivate():
+        # The deactivate that virtualenv's activate.xsh defined, or None: its activator's
+        # method (kept on __xonsh__.xontrib.virtualenv), or older templates' _deactivate.
+        alias = aliases["deactivate"] if "deactivate" in aliases else None  # get(): a list
+        func = getattr(alias, "func", alias)
+        activator = getattr(getattr(XSH, "xontrib", None), "virtualenv", None)
+        if func is not None and (func == getattr(activator, "deactivate", None)
+                                 or getattr(func, "__name__", "") == "_deactivate"):
+            return func
+        return None
+
+    def reclaim(theirs):
         # virtualenv's activate.xsh of the venv we activated, sourced over ours: let it
         # put back what it saved (its nondestructive deactivate), then ours again, whole:
         # one $PATH entry, our name, our deactivate, which counts as the user's.
         venv = getenv("SHELLHOOK_VENV")
-        theirs = getattr(aliases["deactivate"], "func", aliases["deactivate"])
         try:
             theirs(["nondestructive"])
         except Exception:
@@ -478,9 +488,9 @@ def __shellhook_setup(ns):
         for name in ("_OLD_VIRTUAL_PATH", "_OLD_VIRTUAL_PYTHONHOME"):
             delenv(name)
         holder = getattr(XSH, "xontrib", None)
-        if getattr(getattr(holder, "virtualenv", None), "deactivate", None) is theirs:
+        if getattr(getattr(holder, "virtualenv", None), "deactivate", None) == theirs:
             with contextlib.suppress(AttributeError):
-                del holder.virtualenv
+                del holder.virtualenv  # else the next activate.xsh would call it again
         path_remove(venv + "/bin")
         path_prepend(venv + "/bin")
         env["VIRTUAL_ENV"] = venv
@@ -593,12 +603,12 @@ def __shellhook_setup(ns):
             if st.busy:
                 return
             st.vox_undone = None
-            if ("_OLD_VIRTUAL_PATH" in env and "deactivate" in aliases
-                    and not ours(aliases["deactivate"])
-                    and getenv("VIRTUAL_ENV") == getenv("SHELLHOOK_VENV") == st.label_venv
-                    and st.label_venv):
-                guarded(reclaim)
-                st.seen = getenv("VIRTUAL_ENV")
+            if ("_OLD_VIRTUAL_PATH" in env and st.label_venv
+                    and getenv("VIRTUAL_ENV") == getenv("SHELLHOOK_VENV") == st.label_venv):
+                theirs = activate_xsh_deactivate()  # activate.xsh of our venv, over ours
+                if theirs is not None:
+                    guarded(reclaim, theirs)
+                    st.seen = getenv("VIRTUAL_ENV")
             if (env.get("PWD") != st.pwd or getenv("VIRTUAL_ENV") != st.seen
                     or nudged()):
                 ask()

@@ -554,6 +554,9 @@ def test_activate_xsh_of_our_venv_changes_nothing_visible(sandbox, xonsh, virtua
     assert sh.getenv("VIRTUAL_ENV_PROMPT") == b"proj"
     assert sh.getenv("_OLD_VIRTUAL_PATH") is None
     assert py(sh, "'pydoc' in aliases") == "False"
+    assert py(sh, "hasattr(__xonsh__.xontrib, 'virtualenv')") == "False"  # its activator
+    sh.run(f"source {sh.quote(str(proj / '.venv/bin/activate.xsh'))}")  # again
+    assert_active(sh, proj / ".venv", b"proj")
     sh.run("deactivate")  # ours: off until we leave the project
     sh.sync()
     assert_active(sh, None)
