@@ -45,6 +45,7 @@ def __shellhook_setup(ns):
         ("SHELLHOOK_VENV", "The venv shellhook activated automatically."),
         ("SHELLHOOK_PYTHONHOME", "$PYTHONHOME as it was before shellhook's activation."),
         ("SHELLHOOK_SESSION", "This shell's session id with the shellhook daemon."),
+        ("SHELLHOOK_OFF", "The project where you ran deactivate: off until you leave it."),
         ("PYTHONHOME", "Python's home; hidden while a venv is active."),
     )
 
@@ -95,14 +96,15 @@ def __shellhook_setup(ns):
         pwd="",  # $PWD when we last asked
         seen="",  # $VIRTUAL_ENV after we last applied a reply
         seq=0,
-        owned=0,  # 1 when this shell made or adopted $SHELLHOOK_VENV
-        off="",  # project where the user ran deactivate
         project="",  # project of our activation
         label="",  # what {env_name} shows while $VIRTUAL_ENV is label_venv
         label_venv="",
         name="",  # the VIRTUAL_ENV_PROMPT we set
         forgotten=set(),  # bin dirs of ours that a manual venv may put back (see scrub)
         saved_alias=None,  # the user's own `deactivate` alias, while ours stands in
+        vox="",  # the venv vox activated (its saved $PATH is put back by its deactivate)
+        vox_project="",  # the project whose venv (ours before) vox activated again
+        vox_undone=None,  # what vox's deactivate just undid, until the next prompt
         rt=candidate_runtime_dir(),
         sid="",  # session id, once our FIFO pair exists
         rfd=-1,  # reply FIFO (read end)
@@ -264,17 +266,21 @@ def __shellhook_setup(ns):
             st.said.add(text)
             say(text)
 
-    def path_remove(entry):
-        # Remove every `entry` from $PATH (a list); every other entry stays as it is.
+    def path_remove(entry, name="PATH"):
+        # Remove every `entry` from $PATH (or another list variable); every other entry
+        # stays as it is.
         try:
-            path = env["PATH"]
+            path = env[name]
         except KeyError:
             return
         raw = getattr(path, "_l", None)  # as stored: reading an EnvPath expands $VARS and ~
         items = list(path) if raw is None else raw
-        for i in range(len(items) - 1, -1, -1):
-            if items[i] == entry:
-                del path[i]
+        try:
+            for i in range(len(items) - 1, -1, -1):
+                if items[i] == entry:
+                    del path[i]
+        except TypeError:  # not a list after all
+            pass
 
     def path_prepend(entry):
         try:
@@ -288,15 +294,26 @@ def __shellhook_setup(ns):
         """Deactivate the venv. shellhook's own activation stays off until you leave its
         project."""
         venv, marker = getenv("VIRTUAL_ENV"), getenv("SHELLHOOK_VENV")
+        if venv and venv == st.vox and vox_deactivate():
+            return 0
         ours_was_on = bool(marker) and venv == marker
         if ours_was_on:
-            st.off = st.project
+            set_off(st.project)
         guarded(undo, True, venv)
         if ours_was_on:
             st.seen = getenv("VIRTUAL_ENV")  # else ask at the next prompt: auto-activation
         return 0                             # resumes after a manual venv
 
     deactivate_alias.__xonsh_threadable__ = False  # it edits this shell's environment
+
+    def set_off(project):
+        if project:
+            env["SHELLHOOK_OFF"] = project
+        else:
+            delenv("SHELLHOOK_OFF")
+
+    def within(path, project):
+        return path == project or path.startswith(project.rstrip("/") + "/")
 
     def ours(alias):
         return alias is deactivate_alias or getattr(alias, "func", None) is deactivate_alias
@@ -341,7 +358,7 @@ def __shellhook_setup(ns):
                  f"commands will not find {ascii(venv)[1:-1]}/bin")
         if auto:
             env["SHELLHOOK_VENV"] = venv
-            st.owned, st.project = 1, project
+            st.project = project
         prompt_on(label)
 
     def undo(full, venv):
@@ -358,13 +375,128 @@ def __shellhook_setup(ns):
                 delenv(name)
             restore_alias()
         else:
-            delenv("SHELLHOOK_VENV")  # SHELLHOOK_PYTHONHOME stays for our next deactivation
+            delenv("SHELLHOOK_VENV")
+            forget_in_saved(venv)
             if st.name and getenv("VIRTUAL_ENV_PROMPT") == st.name:
                 delenv("VIRTUAL_ENV_PROMPT")  # ours; vox, for one, sets none of its own
             st.forgotten.add(venv + "/bin")
             if st.saved_alias is not None:
                 restore_alias()  # the user's deactivate (e.g. `vox deactivate`) fits better
-        st.owned, st.project, st.label, st.label_venv, st.name = 0, "", "", "", ""
+        st.project, st.label, st.label_venv, st.name = "", "", "", ""
+
+    # -- venvs activated by hand over ours: vox, virtualenv's activate.xsh -------------
+    def vox_saved():
+        # What vox saved at its activation ($PATH, $PYTHONHOME), to put back at its
+        # deactivate: a dict on its Vox class (xontrib-vox's voxapi), or None.
+        cls = getattr(sys.modules.get("xontrib.voxapi"), "Vox", None)
+        saved = vars(cls).get("oldvars") if isinstance(cls, type) else None
+        return saved if isinstance(saved, dict) else None
+
+    def forget_in_saved(venv):
+        # `F`: the venv activated over ours saved $PATH (and would have saved $PYTHONHOME)
+        # with our activation in it; its deactivate must put back the state before ours.
+        entry = venv + "/bin"
+        home = env.get("SHELLHOOK_PYTHONHOME")
+        saved = vox_saved()
+        if saved is not None:
+            if isinstance(saved.get("PATH"), list):
+                saved["PATH"] = [e for e in saved["PATH"] if e != entry]
+            if home is not None and "PYTHONHOME" not in saved:
+                saved["PYTHONHOME"] = home
+                delenv("SHELLHOOK_PYTHONHOME")
+        if "_OLD_VIRTUAL_PATH" in env:  # activate.xsh
+            path_remove(entry, "_OLD_VIRTUAL_PATH")
+            if home is not None and "_OLD_VIRTUAL_PYTHONHOME" not in env:
+                env["_OLD_VIRTUAL_PYTHONHOME"] = home
+                delenv("SHELLHOOK_PYTHONHOME")
+        # (else SHELLHOOK_PYTHONHOME stays for our next deactivation)
+
+    def vox_deactivated():
+        # vox deactivated the venv we showed (`vox deactivate`, or `vox activate` over
+        # it, which deactivates first): undo the rest of it now, our entry on $PATH first,
+        # before vox saves $PATH for the next venv. Inside the project it was ours in, that
+        # is the user's deactivate: off until they leave (unless vox activates it again).
+        marker = getenv("SHELLHOOK_VENV")
+        venv = marker or st.vox or st.label_venv
+        if not venv or getenv("VIRTUAL_ENV"):
+            return
+        project = st.project if marker else st.vox_project
+        st.vox_undone = (venv, project, getenv("SHELLHOOK_OFF"), st.name, st.label)
+        undo(True, venv)
+        if project and within(getenv("PWD"), project):
+            set_off(project)
+        st.vox = st.vox_project = ""
+
+    def vox_activated():
+        # vox activated a venv. If it is the one it just deactivated, the user took over
+        # the venv we showed: the same name, now theirs (a cd never undoes it), and its
+        # deactivate is the user's. Another venv: the next prompt shows it.
+        venv = getenv("VIRTUAL_ENV")
+        undone, st.vox_undone = st.vox_undone, None
+        st.vox, st.vox_project = venv, ""
+        if undone is None:
+            return
+        old, project, off, name, label = undone
+        set_off(off)  # not the user's deactivate after all
+        if venv and venv == old:
+            st.vox_project = project
+            activate(venv, name, label, "", False)
+            st.seen = venv
+
+    def vox_deactivate():
+        # Our deactivate while vox's venv is active: vox's own, so that it puts back what
+        # it saved and tells its listeners. False when vox could not do it.
+        Vox = getattr(sys.modules.get("xontrib.voxapi"), "Vox", None)
+        if Vox is None:
+            return False
+        try:
+            Vox().deactivate()  # fires vox_on_deactivate: vox_deactivated()
+        except Exception:
+            pass
+        if getenv("VIRTUAL_ENV"):
+            return False
+        guarded(vox_deactivated)  # if the event did not come (a deleted venv)
+        st.vox_undone = None
+        return True
+
+    def on_vox_deactivate(**kwargs):
+        guarded(vox_deactivated)
+
+    def on_vox_activate(**kwargs):
+        guarded(vox_activated)
+
+    def activate_xsh_deactivate():
+        # The deactivate that virtualenv's activate.xsh defined, or None: its activator's
+        # method (kept on __xonsh__.xontrib.virtualenv), or older templates' _deactivate.
+        alias = aliases["deactivate"] if "deactivate" in aliases else None  # get(): a list
+        func = getattr(alias, "func", alias)
+        activator = getattr(getattr(XSH, "xontrib", None), "virtualenv", None)
+        if func is not None and (func == getattr(activator, "deactivate", None)
+                                 or getattr(func, "__name__", "") == "_deactivate"):
+            return func
+        return None
+
+    def reclaim(theirs):
+        # virtualenv's activate.xsh of the venv we activated, sourced over ours: let it
+        # put back what it saved (its nondestructive deactivate), then ours again, whole:
+        # one $PATH entry, our name, our deactivate, which counts as the user's.
+        venv = getenv("SHELLHOOK_VENV")
+        try:
+            theirs(["nondestructive"])
+        except Exception:
+            pass
+        for name in ("_OLD_VIRTUAL_PATH", "_OLD_VIRTUAL_PYTHONHOME"):
+            delenv(name)
+        holder = getattr(XSH, "xontrib", None)
+        if getattr(getattr(holder, "virtualenv", None), "deactivate", None) == theirs:
+            with contextlib.suppress(AttributeError):
+                del holder.virtualenv  # else the next activate.xsh would call it again
+        path_remove(venv + "/bin")
+        path_prepend(venv + "/bin")
+        env["VIRTUAL_ENV"] = venv
+        env["VIRTUAL_ENV_PROMPT"] = st.name
+        aliases["deactivate"] = deactivate_alias
+        st.label_venv = venv
 
     def run_deactivate():
         # `U`: call the shell's deactivate if one is defined (before workon switches).
@@ -407,10 +539,10 @@ def __shellhook_setup(ns):
             elif op == "C":
                 change_dir(arg)
             elif op == "O":
-                st.owned, st.project, st.name = 1, project, getenv("VIRTUAL_ENV_PROMPT")
+                st.project, st.name = project, getenv("VIRTUAL_ENV_PROMPT")
                 prompt_on(label)
             elif op == "S":
-                st.off = arg
+                set_off(arg)
             elif op == "I":
                 if not getenv("SHELLHOOK_QUIET"):
                     say(arg)
@@ -441,8 +573,10 @@ def __shellhook_setup(ns):
         st.seq += 1
         st.pending = False
         seq = str(st.seq)
+        # owned: this shell has a deactivate (ours or the venv's) for its activation; the
+        # deactivate-off project is exported, so that `exec xonsh` keeps it.
         fields = ["Q", seq, st.pwd, getenv("VIRTUAL_ENV"), getenv("SHELLHOOK_VENV"),
-                  str(st.owned), st.off]
+                  "1" if "deactivate" in aliases else "0", getenv("SHELLHOOK_OFF")]
         ops = ask_daemon(fields, seq.encode())
         if ops is None:
             ops = ask_oneshot(fields, seq.encode())
@@ -468,6 +602,13 @@ def __shellhook_setup(ns):
         try:
             if st.busy:
                 return
+            st.vox_undone = None
+            if ("_OLD_VIRTUAL_PATH" in env and st.label_venv
+                    and getenv("VIRTUAL_ENV") == getenv("SHELLHOOK_VENV") == st.label_venv):
+                theirs = activate_xsh_deactivate()  # activate.xsh of our venv, over ours
+                if theirs is not None:
+                    guarded(reclaim, theirs)
+                    st.seen = getenv("VIRTUAL_ENV")
             if (env.get("PWD") != st.pwd or getenv("VIRTUAL_ENV") != st.seen
                     or nudged()):
                 ask()
@@ -486,8 +627,7 @@ def __shellhook_setup(ns):
         st.seq += 1
         seq = str(st.seq)
         ops_file = f"{st.rt}/{st.sid or os.getpid()}.ops"
-        cenv = child_env({"SHELLHOOK_OPS_FILE": ops_file, "SHELLHOOK_OPS_SEQ": seq,
-                          "SHELLHOOK_OWNED": str(st.owned)})
+        cenv = child_env({"SHELLHOOK_OPS_FILE": ops_file, "SHELLHOOK_OPS_SEQ": seq})
 
         def stream(s):
             try:
@@ -522,7 +662,8 @@ def __shellhook_setup(ns):
                     guarded(apply, ops)
         except OSError:
             pass
-        st.seen = getenv("VIRTUAL_ENV")
+        # $VIRTUAL_ENV is not marked as seen: when it changed, the next prompt asks, so the
+        # project's own venv comes back at once after `rmvenv` of the active one.
         return rc
 
     # -- {env_name} ----------------------------------------------------------------------
@@ -563,7 +704,7 @@ def __shellhook_setup(ns):
         if fields is not None and fields.get("env_name") is env_name_field:
             fields["env_name"] = original_env_name
         venv = getenv("VIRTUAL_ENV")
-        if st.owned and venv and venv == getenv("SHELLHOOK_VENV"):
+        if venv and venv == getenv("SHELLHOOK_VENV") and st.label_venv == venv:
             guarded(undo, True, venv)
         elif not venv or st.saved_alias is not None:
             restore_alias()
@@ -580,7 +721,9 @@ def __shellhook_setup(ns):
     prompt_event = (events.on_pre_prompt_format if events.exists("on_pre_prompt_format")
                     else events.on_pre_prompt)
     handlers = [(events.on_chdir, on_chdir), (prompt_event, on_prompt),
-                (events.on_exit, on_exit), (events.on_post_init, on_post_init)]
+                (events.on_exit, on_exit), (events.on_post_init, on_post_init),
+                (events.vox_on_activate, on_vox_activate),
+                (events.vox_on_deactivate, on_vox_deactivate)]
     registered = register_variables()
     if getenv("SHELLHOOK_SESSION"):
         delenv("SHELLHOOK_SESSION")  # a parent shell's: nudges must not go there

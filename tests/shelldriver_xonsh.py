@@ -88,11 +88,9 @@ class XonshDriver(ShellDriver):
         return b"HAS-FUNCTION" in out
 
     def source_activate(self, venv: str) -> str:
-        # stdlib venvs ship no activate.xsh: activate by hand, as vox and activate.xsh do.
-        return (
-            f"$VIRTUAL_ENV = {python_literal(venv)}; "
-            f"$PATH.insert(0, {python_literal(venv + '/bin')})"
-        )
+        # What xonsh users type: vox (the xontrib-vox package, in the test extras); stdlib
+        # venvs ship no activate.xsh (tests/test_xonsh.py tries virtualenv's too).
+        return f"xontrib load vox; vox activate {self.quote(venv)}"
 
 
 DRIVER = XonshDriver

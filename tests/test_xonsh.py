@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -378,6 +379,248 @@ def test_vox_style_activation_takes_over_and_leaves_nothing_behind(sandbox, xons
     sh.cd(proj)
     assert sh.venv() == str(proj / ".venv")
     assert sh.getenv("PATH") == bin_ + b":" + path_before
+
+
+# -- vox (xontrib-vox) and virtualenv's activate.xsh over our activation ---------------
+
+VOX_SAVED_PATH = "vars(__import__('xontrib.voxapi').voxapi.Vox).get('oldvars', {}).get('PATH')"
+
+
+def venv_bins(sh) -> list[bytes]:
+    """The venv bin dirs on the shell's PATH (the tests' own Python's venv left out)."""
+    own = os.fsencode(Path(sys.executable).parent)
+    return [
+        e
+        for e in (sh.getenv("PATH") or b"").split(b":")
+        if e != own and e.endswith(b"/bin") and os.path.isfile(e[:-4] + b"/pyvenv.cfg")
+    ]
+
+
+def assert_active(sh, venv: Path | None, label: bytes = b"") -> None:
+    """One venv (or none) by every account: VIRTUAL_ENV, PATH, prefix, deactivate."""
+    assert sh.venv() == (str(venv) if venv else None)
+    assert venv_bins(sh) == ([os.fsencode(venv / "bin")] if venv else [])
+    assert py(sh, "'deactivate' in aliases") == repr(venv is not None)
+    assert sh.prompt_prefix == (b"(" + label + b") " if venv else b"")
+
+
+@pytest.fixture
+def vox():
+    pytest.importorskip("xontrib.vox", reason="xontrib-vox is not installed")
+    return lambda sh, *args: sh.run("xontrib load vox; vox " + " ".join(map(sh.quote, args)))
+
+
+def test_vox_activate_of_our_venv_is_the_users_and_a_cd_keeps_it(sandbox, xonsh, vox):
+    """Issue 8 point 5: `vox activate` of the venv we activated changes nothing visible,
+    makes it the user's (no cd undoes it), and its deactivate is the user's."""
+    proj = sandbox.project("proj")
+    (proj / "sub").mkdir()
+    sh = xonsh()
+    path_before = sh.getenv("PATH")
+    sh.cd(proj)
+    vox(sh, "activate", str(proj / ".venv"))
+    assert_active(sh, proj / ".venv", b"proj")
+    assert sh.getenv("SHELLHOOK_VENV") is None  # the user's now
+    assert os.fsencode(proj / ".venv/bin") not in os.fsencode(py(sh, VOX_SAVED_PATH))
+    sh.run("cd")  # a plain cd: home
+    assert_active(sh, proj / ".venv", b"proj")
+    sh.cd(proj / "sub")
+    vox(sh, "deactivate")  # inside the project: off until we leave it
+    assert_active(sh, None)
+    assert sh.getenv("PATH") == path_before
+    sh.cd(proj)
+    assert_active(sh, None)
+    sh.cd(sandbox.home)
+    sh.cd(proj)
+    assert_active(sh, proj / ".venv", b"proj")
+    # Our deactivate of vox's venv is vox's own: it puts back what vox saved.
+    vox(sh, "activate", str(proj / ".venv"))
+    sh.run("deactivate")
+    assert_active(sh, None)
+    assert py(sh, VOX_SAVED_PATH) == "None"
+    assert sh.getenv("PATH") == path_before
+
+
+def test_vox_activate_over_ours_then_cd_then_vox_deactivate(sandbox, xonsh, vox):
+    a = sandbox.project("a")
+    c = sandbox.project("c")
+    other = sandbox.make_venv(sandbox.home / "other")
+    sh = xonsh()
+    path_before = sh.getenv("PATH")
+    sh.cd(a)
+    vox(sh, "activate", str(other))
+    assert_active(sh, other, b"other")
+    assert os.fsencode(a / ".venv/bin") not in os.fsencode(py(sh, VOX_SAVED_PATH))
+    sh.cd(c)  # vox's venv is the user's: a cd never replaces it
+    assert_active(sh, other, b"other")
+    vox(sh, "deactivate")
+    assert sh.wait_for(lambda: sh.venv() == str(c / ".venv"))  # c's resumes at once
+    assert_active(sh, c / ".venv", b"c")
+    assert sh.getenv("PATH") == os.fsencode(c / ".venv/bin") + b":" + path_before
+    sh.cd(sandbox.home)
+    assert_active(sh, None)
+    assert sh.getenv("PATH") == path_before
+
+
+def test_vox_deactivate_of_our_activation_is_the_users_deactivate(sandbox, xonsh, vox):
+    proj = sandbox.project("proj")
+    sh = xonsh()
+    path_before = sh.getenv("PATH")
+    sh.run("$PYTHONHOME = '/some/where'")
+    sh.cd(proj)
+    vox(sh, "deactivate")
+    sh.sync()
+    assert_active(sh, None)  # and not activated again at the next prompt
+    assert sh.getenv("PATH") == path_before
+    assert sh.getenv("PYTHONHOME") == b"/some/where"
+    sh.cd(sandbox.home)
+    sh.cd(proj)
+    assert_active(sh, proj / ".venv", b"proj")
+
+
+def test_vox_activate_of_the_active_workon_venv(sandbox, xonsh, vox):
+    proj = sandbox.project("proj")
+    tools = sandbox.make_venv(sandbox.workon_home / "tools")
+    sh = xonsh()
+    path_before = sh.getenv("PATH")
+    sh.run("workon tools")
+    vox(sh, "activate", str(tools))
+    assert_active(sh, tools, b"tools")
+    sh.cd(proj)
+    assert_active(sh, tools, b"tools")
+    vox(sh, "deactivate")
+    assert sh.wait_for(lambda: sh.venv() == str(proj / ".venv"))
+    sh.cd(sandbox.home)
+    assert_active(sh, None)
+    assert sh.getenv("PATH") == path_before
+
+
+def test_child_xonsh_of_a_vox_venv(sandbox, xonsh, vox):
+    proj = sandbox.project("proj")
+    tools = sandbox.make_venv(sandbox.workon_home / "tools")
+    sh = xonsh()
+    path_before = sh.getenv("PATH")
+    vox(sh, "activate", "tools")  # by name, in $VIRTUALENV_HOME
+    sh.nested()
+    assert_active(sh, tools, b"tools")
+    sh.run("deactivate")
+    assert sh.getenv("PATH") == path_before
+    sh.cd(proj)
+    assert_active(sh, proj / ".venv", b"proj")
+    sh.exit_nested()
+    assert_active(sh, tools, b"tools")
+    vox(sh, "deactivate")
+    assert_active(sh, None)
+    assert sh.getenv("PATH") == path_before
+
+
+@pytest.fixture
+def virtualenv(sandbox):
+    """Make a venv with virtualenv, which ships bin/activate.xsh."""
+    pytest.importorskip("virtualenv", reason="virtualenv is not installed")
+
+    def make(path: Path) -> Path:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "virtualenv",
+                "-q",
+                "--no-seed",
+                "--activators",
+                "xonsh",
+                str(path),
+            ],
+            env={**sandbox.env, "VIRTUALENV_OVERRIDE_APP_DATA": str(sandbox.root / "ve-data")},
+            check=True,
+            timeout=120,
+        )
+        assert (path / "bin" / "activate.xsh").is_file()
+        return path
+
+    return make
+
+
+def test_activate_xsh_of_our_venv_changes_nothing_visible(sandbox, xonsh, virtualenv):
+    proj = sandbox.home / "proj"
+    virtualenv(proj / ".venv")
+    sandbox.shellhook("allow", str(proj))
+    sh = xonsh()
+    path_before = sh.getenv("PATH")
+    sh.cd(proj)
+    sh.run(f"source {sh.quote(str(proj / '.venv/bin/activate.xsh'))}")
+    assert_active(sh, proj / ".venv", b"proj")
+    assert sh.getenv("SHELLHOOK_VENV") == os.fsencode(proj / ".venv")  # ours again
+    assert sh.getenv("VIRTUAL_ENV_PROMPT") == b"proj"
+    assert sh.getenv("_OLD_VIRTUAL_PATH") is None
+    assert py(sh, "'pydoc' in aliases") == "False"
+    assert py(sh, "hasattr(__xonsh__.xontrib, 'virtualenv')") == "False"  # its activator
+    sh.run(f"source {sh.quote(str(proj / '.venv/bin/activate.xsh'))}")  # again
+    assert_active(sh, proj / ".venv", b"proj")
+    sh.run("deactivate")  # ours: off until we leave the project
+    sh.sync()
+    assert_active(sh, None)
+    assert sh.getenv("PATH") == path_before
+    sh.cd(sandbox.home)
+    sh.cd(proj)
+    assert_active(sh, proj / ".venv", b"proj")
+
+
+def test_activate_xsh_over_ours_leaves_no_trace_after_its_deactivate(sandbox, xonsh, virtualenv):
+    a = sandbox.project("a")
+    c = sandbox.project("c")
+    other = virtualenv(sandbox.home / "other")
+    sh = xonsh()
+    path_before = sh.getenv("PATH")
+    sh.run("$PYTHONHOME = '/some/where'")
+    sh.cd(a)
+    sh.run(f"source {sh.quote(str(other / 'bin/activate.xsh'))}")
+    assert_active(sh, other, b"other")
+    assert os.fsencode(a / ".venv/bin") not in sh.getenv("_OLD_VIRTUAL_PATH")
+    sh.cd(c)
+    assert_active(sh, other, b"other")
+    out = sh.run("deactivate; print('PYTHONHOME', ${...}.get('PYTHONHOME'))")  # its own
+    assert b"PYTHONHOME /some/where" in out  # it puts back what our activation hid
+    assert sh.wait_for(lambda: sh.venv() == str(c / ".venv"))
+    assert_active(sh, c / ".venv", b"c")
+    assert sh.getenv("SHELLHOOK_PYTHONHOME") == b"/some/where"  # it came back, c hid it
+    assert sh.getenv("PATH") == os.fsencode(c / ".venv/bin") + b":" + path_before
+    sh.cd(sandbox.home)
+    assert_active(sh, None)
+    assert sh.getenv("PATH") == path_before
+    assert sh.getenv("PYTHONHOME") == b"/some/where"
+
+
+# -- a real prompt theme -------------------------------------------------------------------
+
+
+def test_prompt_bar_theme_shows_the_venv_name_once(sandbox, xonsh, vox):
+    """xontrib-prompt-bar, set up before the hook, shows the venv through {env_name}
+    (ours, with its brackets stripped): one name, in the first prompt inside a project
+    too; our prefix never stands beside it."""
+    pytest.importorskip("xontrib.prompt_bar", reason="xontrib-prompt-bar is not installed")
+    proj = sandbox.project("proj")
+    other = sandbox.make_venv(sandbox.home / "other")
+    theme = "xontrib load prompt_bar; $PROMPT_FIELDS['prompt_end_xonsh'] = 'SHPROMPT> '"
+    load = theme + "\n" + adapters.get("xonsh").source_line(sandbox.hook_file("xonsh"))
+    sh = xonsh(cwd=proj, load=load)
+
+    def bar_words() -> list[bytes]:
+        # The theme's bar: the line above the prompt (user, host, cwd | venv, time).
+        lines = re.sub(rb"\x1b\[[0-9;]*m", b"", sh.child.before).split(b"\n")
+        return [line for line in lines if line.strip()][-1].split()
+
+    assert sh.venv() == str(proj / ".venv")
+    assert bar_words().count(b"proj") == 1  # the theme's section, from our {env_name}
+    assert b"(proj)" not in sh.last_prompt_line and sh.prompt_prefix == b""
+    vox(sh, "activate", str(other))
+    sh.sync()
+    assert b"other" in bar_words() and b"proj" not in bar_words()
+    vox(sh, "deactivate")
+    sh.cd(sandbox.home)
+    assert b"proj" not in bar_words() and b"other" not in bar_words()
+    sh.cd(proj)
+    assert bar_words().count(b"proj") == 1
 
 
 # -- transport ---------------------------------------------------------------------------
