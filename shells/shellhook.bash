@@ -185,8 +185,9 @@ __shellhook_undo() {
 __shellhook_activate_ran() {
   # A venv's own activate script ran over our activation: it saved PATH and the prompt
   # (ours in them) and put its entry, prefix and deactivate on top. The same venv: undo
-  # what the script added, so ours remains, once, and deactivate counts as the user's.
-  # Another venv: step aside, leaving nothing of ours for its deactivate to restore.
+  # what the script added, so one entry and one prefix remain; the activation is the
+  # user's from now on (a cd never undoes it), and its deactivate still turns the project
+  # off. Another venv: step aside, leaving nothing of ours for its deactivate to restore.
   if [[ ${VIRTUAL_ENV-} -ef $__shellhook_active ]]; then
     __shellhook_path_remove "$VIRTUAL_ENV/bin"
     __shellhook_path_remove "$__shellhook_active/bin"
@@ -194,7 +195,7 @@ __shellhook_activate_ran() {
     [[ -z ${_OLD_VIRTUAL_PS1+set} ]] || PS1=$_OLD_VIRTUAL_PS1
     [[ -z ${_OLD_VIRTUAL_PYTHONHOME+set} ]] ||
       export SHELLHOOK_PYTHONHOME=$_OLD_VIRTUAL_PYTHONHOME
-    unset _OLD_VIRTUAL_PATH _OLD_VIRTUAL_PS1 _OLD_VIRTUAL_PYTHONHOME
+    unset _OLD_VIRTUAL_PATH _OLD_VIRTUAL_PS1 _OLD_VIRTUAL_PYTHONHOME SHELLHOOK_VENV
     export VIRTUAL_ENV=$__shellhook_active VIRTUAL_ENV_PROMPT=$__shellhook_name
     # shellcheck disable=SC2317  # called by the user
     deactivate() { __shellhook_deactivate; }
@@ -205,14 +206,13 @@ __shellhook_activate_ran() {
 }
 
 __shellhook_deactivate() {
-  # The user's `deactivate`. Ours: off until they leave this project. workon's: just undo.
-  if [[ -n ${SHELLHOOK_VENV-} && ${VIRTUAL_ENV-} == "$SHELLHOOK_VENV" ]]; then
+  # The user's `deactivate`. Of a venv activated for a project (ours, or ours sourced
+  # again by the user): off until they leave that project. Of workon's: just undo; the
+  # next prompt asks, so auto-activation resumes.
+  if [[ -n $__shellhook_project ]]; then
     export SHELLHOOK_OFF=$__shellhook_project
-    __shellhook_undo full "$VIRTUAL_ENV"
-    __shellhook_seen=''   # nothing to ask: off here until we leave
-  else
-    __shellhook_undo full "${VIRTUAL_ENV-}"   # the next prompt asks: auto may resume
   fi
+  __shellhook_undo full "${VIRTUAL_ENV-}"
 }
 
 __shellhook_apply() {

@@ -109,7 +109,11 @@ def test_sourcing_the_active_venv_changes_nothing_visible(sandbox, spawn):
     sh.cd(proj)
     sh.run(sh.source_activate(str(proj / ".venv")))
     assert_state(sh, proj / ".venv", b"proj")
-    # Its deactivate works and is the user's deactivate: off until leaving the project.
+    # The user activated it now: a cd does not take it away...
+    sh.cd(sandbox.home)
+    assert_state(sh, proj / ".venv", b"proj")
+    sh.cd(proj)
+    # ...and its deactivate is the user's deactivate: off until leaving the project.
     sh.run("deactivate")
     assert_state(sh, None)
     assert sh.getenv("PATH") == path_before

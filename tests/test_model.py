@@ -39,6 +39,7 @@ class Model:
 
     cwd: str = "home"  # "home", or "PROJECT" / "PROJECT/sub"
     manual: str | None = None  # venv path of a manual activation
+    manual_project: str | None = None  # its project: ours, sourced again by the user
     off: str | None = None  # project where the user ran deactivate
     missing: frozenset[str] = frozenset()  # projects whose venv was deleted
 
@@ -136,31 +137,35 @@ class ShellMachine(RuleBasedStateMachine):
         self._source(str(self.world.other))
 
     def _source(self, venv: str) -> None:
-        active = expected_venv(self.model, self.world)
+        # The venv we activated ourselves becomes the user's, with nothing visible changed
+        # (one prefix, one PATH entry), and its deactivate still turns the project off.
+        ours = expected_venv(self.model, self.world) == venv and self.model.manual is None
         self.sh.run(self.sh.source_activate(venv))
-        if active == venv and self.model.manual is None:
-            return  # the venv we activated ourselves: nothing changes (DESIGN §4)
-        self.model = replace(self.model, manual=venv)
+        project = self.model.project() if ours else None
+        self.model = replace(self.model, manual=venv, manual_project=project)
 
     @precondition(lambda self: expected_venv(self.model, self.world) is not None)
     @rule()
     def deactivate(self) -> None:
         self.sh.run("deactivate")
         if self.model.manual is not None:
-            self.model = replace(self.model, manual=None)
+            inside = self.model.manual_project == self.model.project()
+            off = self.model.manual_project if inside else None
+            self.model = replace(self.model, manual=None, manual_project=None, off=off)
         else:
             self.model = replace(self.model, off=self.model.project())
 
     @rule()
     def workon(self) -> None:
         self.sh.run("workon tools")
-        self.model = replace(self.model, manual=str(self.world.tools))
+        self.model = replace(self.model, manual=str(self.world.tools), manual_project=None)
 
     @precondition(lambda self: len(self.stack) < 2)
     @rule()
     def child_shell(self) -> None:
         self.sh.nested()
         self.stack.append(self.model)
+        self.model = replace(self.model, manual_project=None)  # a child adopts it as manual
 
     @precondition(lambda self: bool(self.stack))
     @rule()
@@ -173,6 +178,7 @@ class ShellMachine(RuleBasedStateMachine):
     @rule()
     def exec_shell(self) -> None:
         self.sh.exec_self()
+        self.model = replace(self.model, manual_project=None)  # adopted as manual
 
     def _deletable(self) -> list[str]:
         """Projects whose venv is there and is nobody's manual venv."""
