@@ -337,6 +337,8 @@ def test_ctrl_c_while_waiting_returns_the_prompt(sandbox, fish):
     a = sandbox.project("a")
     sh = fish()
     before = sh.getenv("PATH")
+    # The first prompt's one-off Python starts the daemon; under load it takes a while.
+    assert sh.wait_for(lambda: sandbox.daemon_pid() is not None, timeout=10)
     pid = sandbox.daemon_pid()
     pidfile = sandbox.root / "run" / "shellhook" / "daemon.pid"
     real = pidfile.read_bytes()
