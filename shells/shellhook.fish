@@ -25,6 +25,7 @@ set -g __shellhook_vprompt ''     # the VIRTUAL_ENV_PROMPT of our activation
 set -g __shellhook_prefix ''      # what our fish_prompt wrapper prints first
 set -g __shellhook_stuck ''       # pid of a daemon that did not answer in time
 set -g __shellhook_nudged ''      # a nudge answered without the daemon (see on_prompt)
+set -g __shellhook_slow ''        # a cd used the one-off Python since the last prompt
 set -g __shellhook_busy ''        # applying a reply: our own `cd` must not ask again
 set -g __shellhook_reply          # (op, arg) pairs of the frame being applied
 set -g __shellhook_said           # warnings already printed in this session
@@ -430,16 +431,18 @@ function __shellhook_command --description 'shellhook: run a command that change
 end
 
 function __shellhook_ask --description 'shellhook: ask what this directory needs, apply it'
-    # $argv[1] = daemon: only if the daemon can answer now (called from inside a cd).
+    # $argv[1] = cd: called from inside a cd, where the one-off Python (no daemon) runs
+    # at most once between two prompts; further cds leave it to the next prompt.
     if set -q _OLD_VIRTUAL_PATH; and test -n "$SHELLHOOK_VENV" -a "x$VIRTUAL_ENV" = "x$SHELLHOOK_VENV"
         __shellhook_reclaim
     end
     set -g __shellhook_seq (builtin math $__shellhook_seq + 1)
     if __shellhook_post; and __shellhook_ask_daemon
         set -g __shellhook_nudged ''
-    else if test "$argv[1]" = daemon
+    else if test "$argv[1]" = cd -a -n "$__shellhook_slow"
         return 1   # the next prompt asks (at most one slow fallback per prompt)
     else
+        test "$argv[1]" = cd; and set -g __shellhook_slow 1
         # Answering a nudge without the daemon: <id>.n stays until a daemon answers us.
         test -e $__shellhook_rt/$__shellhook_id.n; and set -g __shellhook_nudged 1
         __shellhook_ask_oneshot; or begin
@@ -454,16 +457,18 @@ end
 
 function __shellhook_on_pwd --on-variable PWD --description 'shellhook: the directory changed'
     # Not before the first prompt (config.fish may still change fish_prompt), not in a
-    # command substitution, not for our own `cd` (op C).
+    # command substitution, not for our own `cd` (op C). The venv applies right inside the
+    # cd: `cd proj && python ...` runs proj's python.
     test -n "$__shellhook_pwd" -a -z "$__shellhook_busy" -a "x$PWD" != "x$__shellhook_pwd"
     or return 0
     status is-command-substitution; and return 0
-    __shellhook_ask daemon
+    __shellhook_ask cd
     return 0
 end
 
 function __shellhook_on_prompt --on-event fish_prompt --description 'shellhook: before each prompt'
     # The common case, nothing changed, costs two tests, a set -q and a stat.
+    set -g __shellhook_slow ''
     if test "x$PWD" != "x$__shellhook_pwd" -o "x$VIRTUAL_ENV" != "x$__shellhook_seen"
         __shellhook_ask
     else if set -q _OLD_VIRTUAL_PATH; and test -n "$SHELLHOOK_VENV" -a "x$VIRTUAL_ENV" = "x$SHELLHOOK_VENV"
