@@ -216,6 +216,19 @@ function __shellhook_prompt_unwrap --description 'shellhook: give the user their
     set -e __shellhook_drawn   # the wrapper is out of the chain now
 end
 
+function __shellhook_theme_shows_venv --description 'shellhook: the prompt shows the venv itself'
+    # A theme that reads VIRTUAL_ENV (fish's own pythonista, nim, disco...) shows the
+    # venv's name: ours would be a second one. Read from the definitions, with builtins.
+    set -l left fish_prompt
+    __shellhook_prompt_mine; and set left __shellhook_user_prompt
+    set -l IFS \n   # one element per line, whatever the user's IFS
+    for name in $left fish_right_prompt
+        builtin functions -q $name; or continue
+        builtin string match -q -- '*VIRTUAL_ENV*' (builtin functions $name); and return 0
+    end
+    return 1
+end
+
 function __shellhook_define_deactivate --description 'shellhook: define our deactivate'
     function deactivate --description 'shellhook: deactivate this venv'
         __shellhook_deactivate
@@ -226,6 +239,7 @@ function __shellhook_prompt_on --description 'shellhook: define deactivate, show
     __shellhook_define_deactivate
     set -g __shellhook_prefix ''
     test -z "$VIRTUAL_ENV_DISABLE_PROMPT"; or return 0
+    __shellhook_theme_shows_venv; and return 0
     set -g __shellhook_prefix "($argv[1]) "
     # Wrap unless our wrapper drew the last prompt (then it is still in the chain).
     set -q __shellhook_drawn; or __shellhook_prompt_wrap
