@@ -250,6 +250,83 @@ def test_venv_activate_fish_takes_over_and_gives_back(sandbox, fish):
     assert sh.run("functions fish_prompt") == original
 
 
+def _saved_state(sh) -> bytes:
+    """Which of activate.fish's saved variables and functions exist in the shell."""
+    return sh.run(
+        "for v in _OLD_VIRTUAL_PATH _OLD_VIRTUAL_PYTHONHOME _OLD_FISH_PROMPT_OVERRIDE; "
+        "set -q $v; and echo $v; end; functions -q _old_fish_prompt; and echo _old_fish_prompt"
+    ).strip()
+
+
+def test_sourcing_our_own_venv_is_taken_back_whole(sandbox, fish):
+    """activate.fish of the venv we activated: at the next prompt nothing of its own is
+    left, our wrapper is fish_prompt again and deactivate is ours (the user's)."""
+    proj = sandbox.project("proj")
+    (proj / "sub").mkdir()
+    sh = fish()
+    sh.cd(proj)
+    wrapper = sh.run("functions fish_prompt")
+    ours = sh.getenv("VIRTUAL_ENV_PROMPT")
+    path = sh.getenv("PATH")
+    sh.run("source " + sh.quote(str(proj / ".venv/bin/activate.fish")))
+    assert sh.prompt_prefix == b"(proj) "
+    assert _saved_state(sh) == b""
+    assert sh.run("functions fish_prompt") == wrapper
+    assert sh.getenv("VIRTUAL_ENV_PROMPT") == ours
+    assert sh.getenv("PATH") == path
+    assert b"shellhook" in sh.run("functions deactivate")
+    # Also when a cd comes on the same line, before any prompt.
+    sh.run("source " + sh.quote(str(proj / ".venv/bin/activate.fish")) + "; cd sub")
+    assert _saved_state(sh) == b""
+    assert sh.getenv("PATH") == path
+    sh.run("deactivate")
+    assert sh.venv() is None
+    assert sh.getenv("SHELLHOOK_OFF") == os.fsencode(proj)
+
+
+def test_another_venv_over_ours_saves_nothing_of_ours(sandbox, fish):
+    """F cleans another venv's saved PATH and prompt, and hands it the PYTHONHOME we put
+    aside, so its deactivate restores what the user had before either activation."""
+    a = sandbox.project("a")
+    other = sandbox.make_venv(sandbox.root / "other")
+    sh = fish(env={"PYTHONHOME": "/the/users/pythonhome"})
+    sh.cd(a)
+    assert sh.getenv("PYTHONHOME") is None
+    sh.run("source " + sh.quote(str(other / "bin" / "activate.fish")))
+    assert sh.prompt_prefix == b"(other) "
+    saved = sh.getenv("_OLD_VIRTUAL_PATH")
+    assert os.fsencode(a / ".venv/bin") not in saved.split(b":")
+    assert b"__shellhook" not in sh.run("functions _old_fish_prompt")
+    assert sh.run("functions -q __shellhook_user_prompt; or echo gone").strip() == b"gone"
+    assert sh.getenv("_OLD_VIRTUAL_PYTHONHOME") == b"/the/users/pythonhome"
+    sh.cd(sandbox.home)
+    sh.run("deactivate")  # other's own
+    assert sh.venv() is None
+    assert sh.prompt_prefix == b""
+    assert sh.getenv("PYTHONHOME") == b"/the/users/pythonhome"
+    assert _saved_state(sh) == b""
+
+
+def test_child_fish_takes_over_a_sourced_venvs_saved_state(sandbox, fish):
+    """A child inherits activate.fish's exported _OLD_* variables but not its deactivate:
+    it adopts the venv, and our deactivate restores PYTHONHOME and removes one entry."""
+    named = sandbox.make_venv(sandbox.workon_home / "tools")
+    sh = fish(env={"PYTHONHOME": "/the/users/pythonhome"})
+    path_before = sh.getenv("PATH")
+    sh.run("source " + sh.quote(str(named / "bin" / "activate.fish")))
+    sh.nested()
+    assert sh.prompt_prefix == b"(tools) "
+    assert _saved_state(sh) == b""
+    assert b"shellhook" in sh.run("functions deactivate")
+    sh.run("deactivate")
+    assert sh.venv() is None
+    assert sh.getenv("PATH") == path_before
+    assert sh.getenv("PYTHONHOME") == b"/the/users/pythonhome"
+    sh.exit_nested()
+    assert sh.venv() == str(named)
+    assert sh.prompt_prefix == b"(tools) "
+
+
 # -- PATH -------------------------------------------------------------------------------
 def test_path_list_edits_keep_user_entries(sandbox, fish):
     proj = sandbox.project("proj")
