@@ -25,7 +25,7 @@ set -g __shellhook_vprompt ''     # the VIRTUAL_ENV_PROMPT of our activation
 set -g __shellhook_prefix ''      # what our fish_prompt wrapper prints first
 set -g __shellhook_stuck ''       # pid of a daemon that did not answer in time
 set -g __shellhook_nudged ''      # a nudge answered without the daemon (see on_prompt)
-set -g __shellhook_slow ''        # a cd used the one-off Python since the last prompt
+set -g __shellhook_slow ''        # $status_generation of the line where a cd used the one-off Python
 set -g __shellhook_busy ''        # applying a reply: our own `cd` must not ask again
 set -g __shellhook_reply          # (op, arg) pairs of the frame being applied
 set -g __shellhook_said           # warnings already printed in this session
@@ -446,17 +446,18 @@ end
 
 function __shellhook_ask --description 'shellhook: ask what this directory needs, apply it'
     # $argv[1] = cd: called from inside a cd, where the one-off Python (no daemon) runs
-    # at most once between two prompts; further cds leave it to the next prompt.
+    # at most once per command line (fish >= 3.2 counts them in $status_generation);
+    # further cds on that line leave it to the next prompt.
     if set -q _OLD_VIRTUAL_PATH; and test -n "$SHELLHOOK_VENV" -a "x$VIRTUAL_ENV" = "x$SHELLHOOK_VENV"
         __shellhook_reclaim
     end
     set -g __shellhook_seq (builtin math $__shellhook_seq + 1)
     if __shellhook_post; and __shellhook_ask_daemon
         set -g __shellhook_nudged ''
-    else if test "$argv[1]" = cd -a -n "$__shellhook_slow"
-        return 1   # the next prompt asks (at most one slow fallback per prompt)
+    else if test "$argv[1]" = cd -a -n "$status_generation" -a "x$__shellhook_slow" = "x$status_generation"
+        return 1   # the next prompt asks
     else
-        test "$argv[1]" = cd; and set -g __shellhook_slow 1
+        test "$argv[1]" = cd; and set -g __shellhook_slow "$status_generation"
         # Answering a nudge without the daemon: <id>.n stays until a daemon answers us.
         test -e $__shellhook_rt/$__shellhook_id.n; and set -g __shellhook_nudged 1
         __shellhook_ask_oneshot; or begin
@@ -482,7 +483,6 @@ end
 
 function __shellhook_on_prompt --on-event fish_prompt --description 'shellhook: before each prompt'
     # The common case, nothing changed, costs two tests, a set -q and a stat.
-    set -g __shellhook_slow ''
     if test "x$PWD" != "x$__shellhook_pwd" -o "x$VIRTUAL_ENV" != "x$__shellhook_seen"
         __shellhook_ask
     else if set -q _OLD_VIRTUAL_PATH; and test -n "$SHELLHOOK_VENV" -a "x$VIRTUAL_ENV" = "x$SHELLHOOK_VENV"
