@@ -21,6 +21,7 @@ set -g __shellhook_pwd ''         # $PWD when we last asked
 set -g __shellhook_seen ''        # $VIRTUAL_ENV after we last applied a reply
 set -g __shellhook_seq 0
 set -g __shellhook_project ''     # project of our activation
+set -g __shellhook_manual ''      # venv of our manual activation (workon, adopted)
 set -g __shellhook_vprompt ''     # the VIRTUAL_ENV_PROMPT of our activation
 set -g __shellhook_prefix ''      # what our fish_prompt wrapper prints first
 set -g __shellhook_stuck ''       # pid of a daemon that did not answer in time
@@ -275,14 +276,20 @@ function __shellhook_activate --description 'shellhook: activate a venv'
     if test "$argv[5]" = auto
         set -gx SHELLHOOK_VENV $venv
         set -g __shellhook_project $argv[4]
+    else
+        set -g __shellhook_manual $venv
     end
     __shellhook_prompt_on $argv[3]
 end
 
 function __shellhook_reclaim --description "shellhook: undo a venv's activate.fish run over our activation of it"
-    # `source .venv/bin/activate.fish` of the venv we activated: it saved PATH and
-    # fish_prompt, prepended its bin again, put its own fish_prompt and deactivate in. Take
-    # back what it added; its activation is ours again and our deactivate the user's.
+    # `source .venv/bin/activate.fish` of the venv we activated (automatically or by
+    # workon): it saved PATH and fish_prompt, prepended its bin again, put its own
+    # fish_prompt and deactivate in. Take back what it added; its activation is ours
+    # again, and our deactivate the user's. Called when _OLD_VIRTUAL_PATH is set.
+    test -n "$VIRTUAL_ENV"; or return 1
+    test "x$VIRTUAL_ENV" = "x$SHELLHOOK_VENV" -o "x$VIRTUAL_ENV" = "x$__shellhook_manual"
+    or return 1
     set -l bin $VIRTUAL_ENV/bin
     set -l keep
     set -l dropped ''
@@ -307,8 +314,9 @@ function __shellhook_reclaim --description "shellhook: undo a venv's activate.fi
 end
 
 function __shellhook_undo --description 'shellhook: undo an activation'
-    # $argv[1] = full: undo the activation of venv $argv[2]; forget: a manual venv took
-    # over, drop only our PATH entry, marker and prompt prefix.
+    # $argv[1] = full: undo the activation of venv $argv[2]; forget: another venv took
+    # over (or VIRTUAL_ENV was unset by hand), drop only our PATH entry, marker and prompt
+    # prefix, and our part of what its activate.fish saved.
     set -l venv $argv[2]
     test -n "$venv"; or return 0
     __shellhook_path_remove $venv/bin
@@ -322,10 +330,16 @@ function __shellhook_undo --description 'shellhook: undo an activation'
     else
         set -e SHELLHOOK_VENV
         __shellhook_forget_in_saved $venv/bin
+        if test -z "$VIRTUAL_ENV"   # unset by hand: our deactivate has nothing left to do
+            set -l IFS \n
+            set -l details (builtin functions -v -D deactivate 2>/dev/null)
+            test "$details[5]" = 'shellhook: deactivate this venv'; and builtin functions -e deactivate
+        end
     end
     __shellhook_prompt_unwrap
     set -g __shellhook_project ''
     set -g __shellhook_vprompt ''
+    set -g __shellhook_manual ''
 end
 
 function __shellhook_forget_in_saved --description "shellhook: clean our activation out of a venv's saved state"
@@ -448,8 +462,11 @@ function __shellhook_ask --description 'shellhook: ask what this directory needs
     # $argv[1] = cd: called from inside a cd, where the one-off Python (no daemon) runs
     # at most once per command line (fish >= 3.2 counts them in $status_generation);
     # further cds on that line leave it to the next prompt.
-    if set -q _OLD_VIRTUAL_PATH; and test -n "$SHELLHOOK_VENV" -a "x$VIRTUAL_ENV" = "x$SHELLHOOK_VENV"
-        __shellhook_reclaim
+    set -q _OLD_VIRTUAL_PATH; and __shellhook_reclaim
+    # Another venv's activate.fish over our workon (or adopted) one: the daemon knows
+    # nothing of ours (no marker), so forget it here, as F does for an automatic one.
+    if test -n "$__shellhook_manual" -a "x$VIRTUAL_ENV" != "x$__shellhook_manual"
+        __shellhook_undo forget $__shellhook_manual
     end
     set -g __shellhook_seq (builtin math $__shellhook_seq + 1)
     if __shellhook_post; and __shellhook_ask_daemon
@@ -482,11 +499,10 @@ function __shellhook_on_pwd --on-variable PWD --description 'shellhook: the dire
 end
 
 function __shellhook_on_prompt --on-event fish_prompt --description 'shellhook: before each prompt'
-    # The common case, nothing changed, costs two tests, a set -q and a stat.
+    # The common case, nothing changed, costs a set -q, two tests and a stat.
+    set -q _OLD_VIRTUAL_PATH; and __shellhook_reclaim   # a venv's activate.fish over ours
     if test "x$PWD" != "x$__shellhook_pwd" -o "x$VIRTUAL_ENV" != "x$__shellhook_seen"
         __shellhook_ask
-    else if set -q _OLD_VIRTUAL_PATH; and test -n "$SHELLHOOK_VENV" -a "x$VIRTUAL_ENV" = "x$SHELLHOOK_VENV"
-        __shellhook_reclaim   # the venv's own activate.fish, sourced over our activation
     else if test -e $__shellhook_rt/$__shellhook_id.n
         # Nudged: a venv or its trust changed. A nudge answered without the daemon stays
         # until a daemon answers us: ask again only when one is up.

@@ -327,6 +327,43 @@ def test_child_fish_takes_over_a_sourced_venvs_saved_state(sandbox, fish):
     assert sh.prompt_prefix == b"(tools) "
 
 
+def test_activate_fish_over_a_workon_venv(sandbox, fish):
+    """Our manual activation (workon) meets activate.fish: of the same venv, taken back
+    (one entry, one prefix, our deactivate); of another venv, ours is dropped from what it
+    saved, so its deactivate leaves no venv behind."""
+    tools = sandbox.make_venv(sandbox.workon_home / "tools")
+    other = sandbox.make_venv(sandbox.root / "other")
+    sh = fish()
+    path_before = sh.getenv("PATH")
+    sh.run("workon tools")
+    sh.run("source " + sh.quote(str(tools / "bin" / "activate.fish")))
+    assert sh.prompt_prefix == b"(tools) "
+    assert _saved_state(sh) == b""
+    assert sh.getenv("PATH") == os.fsencode(tools / "bin") + b":" + path_before
+    assert b"shellhook" in sh.run("functions deactivate")
+    sh.run("source " + sh.quote(str(other / "bin" / "activate.fish")))
+    assert sh.venv() == str(other)
+    assert sh.prompt_prefix == b"(other) "
+    assert sh.getenv("PATH") == os.fsencode(other / "bin") + b":" + path_before
+    assert sh.getenv("_OLD_VIRTUAL_PATH") == path_before
+    sh.run("deactivate")  # other's own
+    assert sh.venv() is None
+    assert sh.prompt_prefix == b""
+    assert sh.getenv("PATH") == path_before
+    assert sh.run("functions -q deactivate; or echo none").strip() == b"none"
+
+
+def test_virtual_env_unset_by_hand_after_workon(sandbox, fish):
+    sandbox.make_venv(sandbox.workon_home / "tools")
+    sh = fish()
+    path_before = sh.getenv("PATH")
+    sh.run("workon tools")
+    sh.run("set -e VIRTUAL_ENV")
+    assert sh.getenv("PATH") == path_before
+    assert sh.prompt_prefix == b""
+    assert sh.run("functions -q deactivate; or echo none").strip() == b"none"
+
+
 # -- PATH -------------------------------------------------------------------------------
 def test_path_list_edits_keep_user_entries(sandbox, fish):
     proj = sandbox.project("proj")
