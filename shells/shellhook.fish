@@ -9,6 +9,9 @@
 # sleep). Replies are NUL-separated (op, arg) pairs applied by the code below: nothing
 # received is ever evaluated.
 
+# Two exported variables carry state to child shells and `exec fish`: SHELLHOOK_VENV (the
+# venv we activated) and SHELLHOOK_OFF (the project where the user ran deactivate).
+#
 # Non-interactive shells (fish -c, scripts) are left alone; loading twice is harmless.
 status is-interactive; or return 0
 status is-command-substitution; and return 0
@@ -18,12 +21,13 @@ set -g __shellhook_loaded 1
 set -g __shellhook_pwd ''         # $PWD when we last asked
 set -g __shellhook_seen ''        # $VIRTUAL_ENV after we last applied a reply
 set -g __shellhook_seq 0
-set -g __shellhook_owned 0        # 1 when this shell made or adopted $SHELLHOOK_VENV
-set -g __shellhook_off ''         # project where the user ran deactivate
 set -g __shellhook_project ''     # project of our activation
+set -g __shellhook_manual ''      # venv of our manual activation (workon, adopted)
+set -g __shellhook_vprompt ''     # the VIRTUAL_ENV_PROMPT of our activation
 set -g __shellhook_prefix ''      # what our fish_prompt wrapper prints first
 set -g __shellhook_stuck ''       # pid of a daemon that did not answer in time
 set -g __shellhook_nudged ''      # a nudge answered without the daemon (see on_prompt)
+set -g __shellhook_slow ''        # $status_generation of the line where a cd used the one-off Python
 set -g __shellhook_busy ''        # applying a reply: our own `cd` must not ask again
 set -g __shellhook_reply          # (op, arg) pairs of the frame being applied
 set -g __shellhook_said           # warnings already printed in this session
@@ -124,8 +128,12 @@ function __shellhook_post --description 'shellhook: write the request to <id>.q'
     set -l base $__shellhook_rt/$__shellhook_id
     # <id>.a exists before we ask, so the wait loop never opens a missing file.
     test -f $base.a; or builtin true >$base.a; or return 1
+    # "owned": this shell has a deactivate (ours or a venv's own) for its activation; a
+    # child shell or `exec fish` inherits VIRTUAL_ENV but no function (then we adopt it).
+    set -l owned 0
+    builtin functions -q deactivate; and set owned 1
     builtin printf '%s\0' Q $__shellhook_seq "$PWD" "$VIRTUAL_ENV" "$SHELLHOOK_VENV" \
-        $__shellhook_owned "$__shellhook_off" >$base.q
+        $owned "$SHELLHOOK_OFF" >$base.q
 end
 
 function __shellhook_ask_daemon --description 'shellhook: wait for the answer in <id>.a'
@@ -155,8 +163,10 @@ function __shellhook_ask_oneshot --description 'shellhook: no daemon: decide wit
     test -x "$__shellhook_python"; or return 1
     set -l stuck
     test -n "$__shellhook_stuck"; and set stuck --stuck
+    set -l owned 0
+    builtin functions -q deactivate; and set owned 1
     __shellhook_take_frame ($__shellhook_python -I -m shellhook hook $stuck $__shellhook_seq \
-        "$PWD" "$VIRTUAL_ENV" "$SHELLHOOK_VENV" $__shellhook_owned "$__shellhook_off" \
+        "$PWD" "$VIRTUAL_ENV" "$SHELLHOOK_VENV" $owned "$SHELLHOOK_OFF" \
         2>/dev/null </dev/null | string split0)
 end
 
@@ -208,15 +218,45 @@ function __shellhook_prompt_unwrap --description 'shellhook: give the user their
     set -e __shellhook_drawn   # the wrapper is out of the chain now
 end
 
-function __shellhook_prompt_on --description 'shellhook: define deactivate, show (label) in the prompt'
+function __shellhook_theme_shows_venv --description 'shellhook: the prompt shows the venv itself'
+    # A theme that reads VIRTUAL_ENV (fish's own pythonista, nim, disco...) shows the
+    # venv's name: ours would be a second one. Read from the definitions, with builtins.
+    set -l left fish_prompt
+    __shellhook_prompt_mine; and set left __shellhook_user_prompt
+    set -l IFS \n   # one element per line, whatever the user's IFS
+    for name in $left fish_right_prompt
+        builtin functions -q $name; or continue
+        builtin string match -q -- '*VIRTUAL_ENV*' (builtin functions $name); and return 0
+    end
+    return 1
+end
+
+function __shellhook_define_deactivate --description 'shellhook: define our deactivate'
     function deactivate --description 'shellhook: deactivate this venv'
         __shellhook_deactivate
     end
+end
+
+function __shellhook_prompt_on --description 'shellhook: define deactivate, show (label) in the prompt'
+    __shellhook_define_deactivate
     set -g __shellhook_prefix ''
     test -z "$VIRTUAL_ENV_DISABLE_PROMPT"; or return 0
+    __shellhook_theme_shows_venv; and return 0
     set -g __shellhook_prefix "($argv[1]) "
     # Wrap unless our wrapper drew the last prompt (then it is still in the chain).
     set -q __shellhook_drawn; or __shellhook_prompt_wrap
+    return 0
+end
+
+function __shellhook_drop_saved --description 'shellhook: take over what a venv activate script saved'
+    # Left by a venv's activate.fish whose activation is no longer its own (adopted from a
+    # parent shell, or taken back by us): its deactivate will not run, ours restores.
+    if set -q _OLD_VIRTUAL_PYTHONHOME
+        set -gx SHELLHOOK_PYTHONHOME "$_OLD_VIRTUAL_PYTHONHOME"
+        set -e _OLD_VIRTUAL_PYTHONHOME
+    end
+    set -e _OLD_VIRTUAL_PATH
+    set -e _OLD_FISH_PROMPT_OVERRIDE
     return 0
 end
 
@@ -224,25 +264,60 @@ function __shellhook_activate --description 'shellhook: activate a venv'
     # $argv: venv, VIRTUAL_ENV_PROMPT, prompt label (safe characters only), project,
     # "auto" (ours: marked in SHELLHOOK_VENV) or "manual" (workon: cd never replaces it)
     set -l venv $argv[1]
-    __shellhook_path_remove $venv/bin   # present already (e.g. left by another deactivate)
+    __shellhook_path_remove $venv/bin   # present already (inherited, left by another deactivate)
+    __shellhook_drop_saved
     if set -q PYTHONHOME
         set -gx SHELLHOOK_PYTHONHOME "$PYTHONHOME"
         set -e PYTHONHOME
     end
     set -gx VIRTUAL_ENV $venv
     set -gx VIRTUAL_ENV_PROMPT $argv[2]
+    set -g __shellhook_vprompt $argv[2]
     set -gx PATH $venv/bin $PATH
     if test "$argv[5]" = auto
         set -gx SHELLHOOK_VENV $venv
-        set -g __shellhook_owned 1
         set -g __shellhook_project $argv[4]
+    else
+        set -g __shellhook_manual $venv
     end
     __shellhook_prompt_on $argv[3]
 end
 
+function __shellhook_reclaim --description "shellhook: undo a venv's activate.fish run over our activation of it"
+    # `source .venv/bin/activate.fish` of the venv we activated (automatically or by
+    # workon): it saved PATH and fish_prompt, prepended its bin again, put its own
+    # fish_prompt and deactivate in. Take back what it added; its activation is ours
+    # again, and our deactivate the user's. Called when _OLD_VIRTUAL_PATH is set.
+    test -n "$VIRTUAL_ENV"; or return 1
+    test "x$VIRTUAL_ENV" = "x$SHELLHOOK_VENV" -o "x$VIRTUAL_ENV" = "x$__shellhook_manual"
+    or return 1
+    set -l bin $VIRTUAL_ENV/bin
+    set -l keep
+    set -l dropped ''
+    for dir in $PATH
+        if test -z "$dropped" -a "x$dir" = "x$bin"
+            set dropped 1   # the first copy: the one it prepended
+        else
+            set -a keep $dir
+        end
+    end
+    builtin contains -- $bin $keep; and set -gx PATH $keep   # ours is the second copy
+    if set -q _OLD_FISH_PROMPT_OVERRIDE; and builtin functions -q _old_fish_prompt
+        builtin functions -e fish_prompt
+        builtin functions -c _old_fish_prompt fish_prompt   # the prompt it saved: ours
+        builtin functions -e _old_fish_prompt
+    end
+    test -n "$__shellhook_vprompt"; and set -gx VIRTUAL_ENV_PROMPT $__shellhook_vprompt
+    __shellhook_drop_saved
+    # Its deactivate replaced ours (a child shell has none: the daemon says O, we adopt).
+    builtin functions -q deactivate; and __shellhook_define_deactivate
+    return 0
+end
+
 function __shellhook_undo --description 'shellhook: undo an activation'
-    # $argv[1] = full: undo the activation of venv $argv[2]; forget: a manual venv took
-    # over, drop only our PATH entry, marker and prompt prefix.
+    # $argv[1] = full: undo the activation of venv $argv[2]; forget: another venv took
+    # over (or VIRTUAL_ENV was unset by hand), drop only our PATH entry, marker and prompt
+    # prefix, and our part of what its activate.fish saved.
     set -l venv $argv[2]
     test -n "$venv"; or return 0
     __shellhook_path_remove $venv/bin
@@ -254,18 +329,53 @@ function __shellhook_undo --description 'shellhook: undo an activation'
         set -e SHELLHOOK_PYTHONHOME
         builtin functions -q deactivate; and builtin functions -e deactivate
     else
-        set -e SHELLHOOK_VENV   # SHELLHOOK_PYTHONHOME stays for our next deactivation
+        set -e SHELLHOOK_VENV
+        __shellhook_forget_in_saved $venv/bin
+        if test -z "$VIRTUAL_ENV"   # unset by hand: our deactivate has nothing left to do
+            set -l IFS \n
+            set -l details (builtin functions -v -D deactivate 2>/dev/null)
+            test "$details[5]" = 'shellhook: deactivate this venv'; and builtin functions -e deactivate
+        end
     end
     __shellhook_prompt_unwrap
-    set -g __shellhook_owned 0
     set -g __shellhook_project ''
+    set -g __shellhook_vprompt ''
+    set -g __shellhook_manual ''
+end
+
+function __shellhook_forget_in_saved --description "shellhook: clean our activation out of a venv's saved state"
+    # Another venv's activate.fish ran over ours and saved our PATH entry and prompt
+    # wrapper: its deactivate must restore none of it, only what the user had.
+    if set -q _OLD_VIRTUAL_PATH
+        set -l keep
+        for dir in $_OLD_VIRTUAL_PATH
+            test "x$dir" = "x$argv[1]"; or set -a keep $dir
+        end
+        set -gx _OLD_VIRTUAL_PATH $keep
+        # The PYTHONHOME we put aside, for its deactivate to restore.
+        if set -q SHELLHOOK_PYTHONHOME; and not set -q _OLD_VIRTUAL_PYTHONHOME
+            set -gx _OLD_VIRTUAL_PYTHONHOME "$SHELLHOOK_PYTHONHOME"
+            set -e SHELLHOOK_PYTHONHOME
+        end
+    end
+    set -l IFS \n
+    set -l details (builtin functions -v -D _old_fish_prompt 2>/dev/null)
+    if test "$details[5]" = 'shellhook: (venv) prefix, then your prompt'
+        and builtin functions -q __shellhook_user_prompt
+        builtin functions -e _old_fish_prompt
+        builtin functions -c __shellhook_user_prompt _old_fish_prompt
+        builtin functions -e __shellhook_user_prompt
+        set -e __shellhook_drawn
+    end
+    return 0
 end
 
 function __shellhook_deactivate --description 'shellhook: the user ran deactivate'
-    # Ours: off until they leave this project (nothing to ask at the next prompt).
-    # workon's: just undo, and let the next prompt ask, so auto-activation resumes.
+    # Ours: off until they leave this project (nothing to ask at the next prompt); the
+    # choice is exported, so `exec fish` keeps it. workon's (or an adopted venv): just
+    # undo, and let the next prompt ask, so auto-activation resumes.
     if test -n "$SHELLHOOK_VENV"; and test "x$VIRTUAL_ENV" = "x$SHELLHOOK_VENV"
-        set -g __shellhook_off $__shellhook_project
+        test -n "$__shellhook_project"; and set -gx SHELLHOOK_OFF $__shellhook_project
         __shellhook_undo full "$VIRTUAL_ENV"
         set -g __shellhook_seen "$VIRTUAL_ENV"
     else
@@ -303,11 +413,16 @@ function __shellhook_apply --description 'shellhook: apply the operations of a r
             case C
                 builtin cd -- $arg
             case O
-                set -g __shellhook_owned 1
+                __shellhook_drop_saved
                 set -g __shellhook_project $project
+                set -g __shellhook_vprompt "$VIRTUAL_ENV_PROMPT"
                 __shellhook_prompt_on $label
             case S
-                set -g __shellhook_off $arg
+                if test -n "$arg"
+                    set -gx SHELLHOOK_OFF $arg
+                else
+                    set -e SHELLHOOK_OFF
+                end
             case I
                 test -n "$SHELLHOOK_QUIET"; or builtin printf '%s\n' $arg >&2
             case W
@@ -333,25 +448,34 @@ function __shellhook_command --description 'shellhook: run a command that change
     end
     set -g __shellhook_seq (builtin math $__shellhook_seq + 1)
     set -l ops $__shellhook_rt/$__shellhook_id.ops
-    SHELLHOOK_OPS_FILE=$ops SHELLHOOK_OPS_SEQ=$__shellhook_seq \
-        SHELLHOOK_OWNED=$__shellhook_owned $__shellhook_python -I -m shellhook $argv
+    SHELLHOOK_OPS_FILE=$ops SHELLHOOK_OPS_SEQ=$__shellhook_seq $__shellhook_python -I -m shellhook $argv
     set -l rc $status
     # A stale frame (an older seq) is skipped; the daemon removes the file with the session.
     if test -f $ops; and not test -L $ops; and test -O $ops
         __shellhook_read_frame <$ops; and __shellhook_apply
     end
-    set -g __shellhook_seen "$VIRTUAL_ENV"
+    # $VIRTUAL_ENV is not marked seen: when it changed, the next prompt asks what this
+    # directory needs now (rmvenv of the active workon venv resumes the project's venv).
     return $rc
 end
 
 function __shellhook_ask --description 'shellhook: ask what this directory needs, apply it'
-    # $argv[1] = daemon: only if the daemon can answer now (called from inside a cd).
+    # $argv[1] = cd: called from inside a cd, where the one-off Python (no daemon) runs
+    # at most once per command line (fish >= 3.2 counts them in $status_generation);
+    # further cds on that line leave it to the next prompt.
+    set -q _OLD_VIRTUAL_PATH; and __shellhook_reclaim
+    # Another venv's activate.fish over our workon (or adopted) one: the daemon knows
+    # nothing of ours (no marker), so forget it here, as F does for an automatic one.
+    if test -n "$__shellhook_manual" -a "x$VIRTUAL_ENV" != "x$__shellhook_manual"
+        __shellhook_undo forget $__shellhook_manual
+    end
     set -g __shellhook_seq (builtin math $__shellhook_seq + 1)
     if __shellhook_post; and __shellhook_ask_daemon
         set -g __shellhook_nudged ''
-    else if test "$argv[1]" = daemon
-        return 1   # the next prompt asks (at most one slow fallback per prompt)
+    else if test "$argv[1]" = cd -a -n "$status_generation" -a "x$__shellhook_slow" = "x$status_generation"
+        return 1   # the next prompt asks
     else
+        test "$argv[1]" = cd; and set -g __shellhook_slow "$status_generation"
         # Answering a nudge without the daemon: <id>.n stays until a daemon answers us.
         test -e $__shellhook_rt/$__shellhook_id.n; and set -g __shellhook_nudged 1
         __shellhook_ask_oneshot; or begin
@@ -366,16 +490,18 @@ end
 
 function __shellhook_on_pwd --on-variable PWD --description 'shellhook: the directory changed'
     # Not before the first prompt (config.fish may still change fish_prompt), not in a
-    # command substitution, not for our own `cd` (op C).
+    # command substitution, not for our own `cd` (op C). The venv applies right inside the
+    # cd: `cd proj && python ...` runs proj's python.
     test -n "$__shellhook_pwd" -a -z "$__shellhook_busy" -a "x$PWD" != "x$__shellhook_pwd"
     or return 0
     status is-command-substitution; and return 0
-    __shellhook_ask daemon
+    __shellhook_ask cd
     return 0
 end
 
 function __shellhook_on_prompt --on-event fish_prompt --description 'shellhook: before each prompt'
-    # The common case, nothing changed, costs two tests and a stat.
+    # The common case, nothing changed, costs a set -q, two tests and a stat.
+    set -q _OLD_VIRTUAL_PATH; and __shellhook_reclaim   # a venv's activate.fish over ours
     if test "x$PWD" != "x$__shellhook_pwd" -o "x$VIRTUAL_ENV" != "x$__shellhook_seen"
         __shellhook_ask
     else if test -e $__shellhook_rt/$__shellhook_id.n

@@ -107,8 +107,9 @@ class FishDriver(ShellDriver):
     def run(self, command: str) -> bytes:
         token = uuid.uuid4().hex[:12]
         done = f"echo DONE''{token}"
-        self.child.sendline(os.fsencode(command))
-        self.child.sendline(done)
+        # One write: fish turns the tty's echo on for external commands, so a line that
+        # arrived while one ran would be echoed by the tty (and left in the output).
+        self.child.send(os.fsencode(command) + b"\n" + done.encode() + b"\n")
         self.child.expect(f"DONE{token}\r?\n".encode())
         out = self.child.before
         self._expect_prompt()

@@ -250,6 +250,120 @@ def test_venv_activate_fish_takes_over_and_gives_back(sandbox, fish):
     assert sh.run("functions fish_prompt") == original
 
 
+def _saved_state(sh) -> bytes:
+    """Which of activate.fish's saved variables and functions exist in the shell."""
+    return sh.run(
+        "for v in _OLD_VIRTUAL_PATH _OLD_VIRTUAL_PYTHONHOME _OLD_FISH_PROMPT_OVERRIDE; "
+        "set -q $v; and echo $v; end; functions -q _old_fish_prompt; and echo _old_fish_prompt"
+    ).strip()
+
+
+def test_sourcing_our_own_venv_is_taken_back_whole(sandbox, fish):
+    """activate.fish of the venv we activated: at the next prompt nothing of its own is
+    left, our wrapper is fish_prompt again and deactivate is ours (the user's)."""
+    proj = sandbox.project("proj")
+    (proj / "sub").mkdir()
+    sh = fish()
+    sh.cd(proj)
+    wrapper = sh.run("functions fish_prompt")
+    ours = sh.getenv("VIRTUAL_ENV_PROMPT")
+    path = sh.getenv("PATH")
+    sh.run("source " + sh.quote(str(proj / ".venv/bin/activate.fish")))
+    assert sh.prompt_prefix == b"(proj) "
+    assert _saved_state(sh) == b""
+    assert sh.run("functions fish_prompt") == wrapper
+    assert sh.getenv("VIRTUAL_ENV_PROMPT") == ours
+    assert sh.getenv("PATH") == path
+    assert b"shellhook" in sh.run("functions deactivate")
+    # Also when a cd comes on the same line, before any prompt.
+    sh.run("source " + sh.quote(str(proj / ".venv/bin/activate.fish")) + "; cd sub")
+    assert _saved_state(sh) == b""
+    assert sh.getenv("PATH") == path
+    sh.run("deactivate")
+    assert sh.venv() is None
+    assert sh.getenv("SHELLHOOK_OFF") == os.fsencode(proj)
+
+
+def test_another_venv_over_ours_saves_nothing_of_ours(sandbox, fish):
+    """F cleans another venv's saved PATH and prompt, and hands it the PYTHONHOME we put
+    aside, so its deactivate restores what the user had before either activation."""
+    a = sandbox.project("a")
+    other = sandbox.make_venv(sandbox.root / "other")
+    sh = fish(env={"PYTHONHOME": "/the/users/pythonhome"})
+    sh.cd(a)
+    assert sh.getenv("PYTHONHOME") is None
+    sh.run("source " + sh.quote(str(other / "bin" / "activate.fish")))
+    assert sh.prompt_prefix == b"(other) "
+    saved = sh.getenv("_OLD_VIRTUAL_PATH")
+    assert os.fsencode(a / ".venv/bin") not in saved.split(b":")
+    assert b"__shellhook" not in sh.run("functions _old_fish_prompt")
+    assert sh.run("functions -q __shellhook_user_prompt; or echo gone").strip() == b"gone"
+    assert sh.getenv("_OLD_VIRTUAL_PYTHONHOME") == b"/the/users/pythonhome"
+    sh.cd(sandbox.home)
+    sh.run("deactivate")  # other's own
+    assert sh.venv() is None
+    assert sh.prompt_prefix == b""
+    assert sh.getenv("PYTHONHOME") == b"/the/users/pythonhome"
+    assert _saved_state(sh) == b""
+
+
+def test_child_fish_takes_over_a_sourced_venvs_saved_state(sandbox, fish):
+    """A child inherits activate.fish's exported _OLD_* variables but not its deactivate:
+    it adopts the venv, and our deactivate restores PYTHONHOME and removes one entry."""
+    named = sandbox.make_venv(sandbox.workon_home / "tools")
+    sh = fish(env={"PYTHONHOME": "/the/users/pythonhome"})
+    path_before = sh.getenv("PATH")
+    sh.run("source " + sh.quote(str(named / "bin" / "activate.fish")))
+    sh.nested()
+    assert sh.prompt_prefix == b"(tools) "
+    assert _saved_state(sh) == b""
+    assert b"shellhook" in sh.run("functions deactivate")
+    sh.run("deactivate")
+    assert sh.venv() is None
+    assert sh.getenv("PATH") == path_before
+    assert sh.getenv("PYTHONHOME") == b"/the/users/pythonhome"
+    sh.exit_nested()
+    assert sh.venv() == str(named)
+    assert sh.prompt_prefix == b"(tools) "
+
+
+def test_activate_fish_over_a_workon_venv(sandbox, fish):
+    """Our manual activation (workon) meets activate.fish: of the same venv, taken back
+    (one entry, one prefix, our deactivate); of another venv, ours is dropped from what it
+    saved, so its deactivate leaves no venv behind."""
+    tools = sandbox.make_venv(sandbox.workon_home / "tools")
+    other = sandbox.make_venv(sandbox.root / "other")
+    sh = fish()
+    path_before = sh.getenv("PATH")
+    sh.run("workon tools")
+    sh.run("source " + sh.quote(str(tools / "bin" / "activate.fish")))
+    assert sh.prompt_prefix == b"(tools) "
+    assert _saved_state(sh) == b""
+    assert sh.getenv("PATH") == os.fsencode(tools / "bin") + b":" + path_before
+    assert b"shellhook" in sh.run("functions deactivate")
+    sh.run("source " + sh.quote(str(other / "bin" / "activate.fish")))
+    assert sh.venv() == str(other)
+    assert sh.prompt_prefix == b"(other) "
+    assert sh.getenv("PATH") == os.fsencode(other / "bin") + b":" + path_before
+    assert sh.getenv("_OLD_VIRTUAL_PATH") == path_before
+    sh.run("deactivate")  # other's own
+    assert sh.venv() is None
+    assert sh.prompt_prefix == b""
+    assert sh.getenv("PATH") == path_before
+    assert sh.run("functions -q deactivate; or echo none").strip() == b"none"
+
+
+def test_virtual_env_unset_by_hand_after_workon(sandbox, fish):
+    sandbox.make_venv(sandbox.workon_home / "tools")
+    sh = fish()
+    path_before = sh.getenv("PATH")
+    sh.run("workon tools")
+    sh.run("set -e VIRTUAL_ENV")
+    assert sh.getenv("PATH") == path_before
+    assert sh.prompt_prefix == b""
+    assert sh.run("functions -q deactivate; or echo none").strip() == b"none"
+
+
 # -- PATH -------------------------------------------------------------------------------
 def test_path_list_edits_keep_user_entries(sandbox, fish):
     proj = sandbox.project("proj")
@@ -337,6 +451,8 @@ def test_ctrl_c_while_waiting_returns_the_prompt(sandbox, fish):
     a = sandbox.project("a")
     sh = fish()
     before = sh.getenv("PATH")
+    # The first prompt's one-off Python starts the daemon; under load it takes a while.
+    assert sh.wait_for(lambda: sandbox.daemon_pid() is not None, timeout=10)
     pid = sandbox.daemon_pid()
     pidfile = sandbox.root / "run" / "shellhook" / "daemon.pid"
     real = pidfile.read_bytes()
