@@ -286,8 +286,9 @@ end
 function __shellhook_reclaim --description "shellhook: undo a venv's activate.fish run over our activation of it"
     # `source .venv/bin/activate.fish` of the venv we activated (automatically or by
     # workon): it saved PATH and fish_prompt, prepended its bin again, put its own
-    # fish_prompt and deactivate in. Take back what it added; its activation is ours
-    # again, and our deactivate the user's. Called when _OLD_VIRTUAL_PATH is set.
+    # fish_prompt and deactivate in. Take back what it added: one entry and one prefix
+    # remain. The activation is the user's from now on (a cd never undoes it), and its
+    # deactivate still turns the project off. Called when _OLD_VIRTUAL_PATH is set.
     test -n "$VIRTUAL_ENV"; or return 1
     test "x$VIRTUAL_ENV" = "x$SHELLHOOK_VENV" -o "x$VIRTUAL_ENV" = "x$__shellhook_manual"
     or return 1
@@ -311,6 +312,10 @@ function __shellhook_reclaim --description "shellhook: undo a venv's activate.fi
     __shellhook_drop_saved
     # Its deactivate replaced ours (a child shell has none: the daemon says O, we adopt).
     builtin functions -q deactivate; and __shellhook_define_deactivate
+    if test -n "$SHELLHOOK_VENV"
+        set -g __shellhook_manual $SHELLHOOK_VENV
+        set -e SHELLHOOK_VENV
+    end
     return 0
 end
 
@@ -371,16 +376,11 @@ function __shellhook_forget_in_saved --description "shellhook: clean our activat
 end
 
 function __shellhook_deactivate --description 'shellhook: the user ran deactivate'
-    # Ours: off until they leave this project (nothing to ask at the next prompt); the
-    # choice is exported, so `exec fish` keeps it. workon's (or an adopted venv): just
-    # undo, and let the next prompt ask, so auto-activation resumes.
-    if test -n "$SHELLHOOK_VENV"; and test "x$VIRTUAL_ENV" = "x$SHELLHOOK_VENV"
-        test -n "$__shellhook_project"; and set -gx SHELLHOOK_OFF $__shellhook_project
-        __shellhook_undo full "$VIRTUAL_ENV"
-        set -g __shellhook_seen "$VIRTUAL_ENV"
-    else
-        __shellhook_undo full "$VIRTUAL_ENV"
-    end
+    # Of a venv activated for a project (ours, or ours sourced again by the user): off
+    # until they leave that project; exported, so `exec fish` keeps it. Of workon's (or an
+    # adopted venv): just undo; the next prompt asks, so auto-activation resumes.
+    test -n "$__shellhook_project"; and set -gx SHELLHOOK_OFF $__shellhook_project
+    __shellhook_undo full "$VIRTUAL_ENV"
 end
 
 function __shellhook_apply --description 'shellhook: apply the operations of a reply'
