@@ -150,7 +150,7 @@ class ShellMachine(RuleBasedStateMachine):
         self.sh.run("deactivate")
         if self.model.manual is not None:
             inside = self.model.manual_project == self.model.project()
-            off = self.model.manual_project if inside else None
+            off = self.model.manual_project if inside else self.model.off
             self.model = replace(self.model, manual=None, manual_project=None, off=off)
         else:
             self.model = replace(self.model, off=self.model.project())
