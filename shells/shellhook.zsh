@@ -164,9 +164,22 @@ __shellhook_prompt_on() {
   emulate -L zsh
   deactivate() { __shellhook_deactivate }
   __shellhook_prefix=''
-  [[ -z ${VIRTUAL_ENV_DISABLE_PROMPT-} ]] || return 0
+  [[ -z ${VIRTUAL_ENV_DISABLE_PROMPT-} ]] && ! __shellhook_theme_shows_venv || return 0
   __shellhook_prefix="($1) "
   [[ $PS1 == $__shellhook_prefix* ]] || PS1=$__shellhook_prefix$PS1
+}
+
+__shellhook_theme_shows_venv() {
+  # True when the prompt shows the venv itself (a theme such as pure): its text, or a
+  # function run at each prompt, reads VIRTUAL_ENV. Then a prefix of ours would be a
+  # second name. (A theme that sets VIRTUAL_ENV_DISABLE_PROMPT is caught before this.)
+  emulate -L zsh
+  [[ $PS1${RPS1-} == *VIRTUAL_ENV* ]] && return 0
+  local f
+  for f in precmd ${precmd_functions:#__shellhook_*}; do
+    [[ ${functions[$f]-} == *VIRTUAL_ENV* ]] && return 0
+  done
+  return 1
 }
 
 __shellhook_undo() {
