@@ -16,9 +16,11 @@ builtin unset SHELLHOOK_SESSION   # a parent's: ours is set when we connect
 typeset -g __shellhook_pwd=''       # $PWD when we last asked
 typeset -g __shellhook_seen=''      # $VIRTUAL_ENV after we last applied a reply
 typeset -gi __shellhook_seq=0
-typeset -g __shellhook_owned=0      # 1 when this shell made or adopted $SHELLHOOK_VENV
-typeset -g __shellhook_off=''       # project where the user ran deactivate
+typeset -g __shellhook_owned=0      # 1 when a deactivate (ours or the venv's) exists: set when asking
+typeset -g __shellhook_venv=''      # the venv this shell activated or adopted (auto or manual)
+typeset -g __shellhook_name=''      # VIRTUAL_ENV_PROMPT of that activation
 typeset -g __shellhook_project=''   # project of our activation
+typeset -g __shellhook_busy=''      # applying a reply: a cd it makes does not ask again
 typeset -g __shellhook_prefix=''    # what we put in front of PS1
 typeset -g __shellhook_id=''        # session id: names our files in the runtime dir
 typeset -g __shellhook_wfd=''       # request FIFO (write end)
@@ -40,12 +42,14 @@ else
 fi
 
 __shellhook_path_remove() {
-  # Remove every $1 entry from PATH, keeping all other bytes of PATH as they were.
+  # Remove every $1 entry from PATH (or the PATH-like variable named $2), keeping all
+  # other bytes as they were.
   emulate -L zsh
-  local p=":$PATH:"
+  local var=${2:-PATH} p
+  p=":${(P)var-}:"
   while [[ $p == *":$1:"* ]]; do p=${p/":$1:"/:}; done
   p=${p#:}
-  PATH=${p%:}
+  : ${(P)var::=${p%:}}
 }
 
 __shellhook_connect() {
@@ -93,7 +97,7 @@ __shellhook_read_reply() {
 __shellhook_send() {
   emulate -L zsh
   builtin printf 'Q\0%s\0%s\0%s\0%s\0%s\0%s\0' $__shellhook_seq "$PWD" "${VIRTUAL_ENV-}" \
-    "${SHELLHOOK_VENV-}" $__shellhook_owned "$__shellhook_off" >&$__shellhook_wfd
+    "${SHELLHOOK_VENV-}" $__shellhook_owned "${SHELLHOOK_OFF-}" >&$__shellhook_wfd
 }
 
 __shellhook_ask_daemon() {
@@ -126,7 +130,7 @@ __shellhook_ask_oneshot() {
   local fd rc
   exec {fd}< <("$__shellhook_python" -I -m shellhook hook ${__shellhook_stuck:+--stuck} \
     $__shellhook_seq "$PWD" "${VIRTUAL_ENV-}" "${SHELLHOOK_VENV-}" $__shellhook_owned \
-    "$__shellhook_off" 2>/dev/null)
+    "${SHELLHOOK_OFF-}" 2>/dev/null)
   __shellhook_read_reply $fd 1
   rc=$?
   exec {fd}<&-
@@ -146,9 +150,10 @@ __shellhook_activate() {
     unset PYTHONHOME
   fi
   export VIRTUAL_ENV="$1" VIRTUAL_ENV_PROMPT="$2" PATH="$1/bin${PATH:+:$PATH}"
+  __shellhook_venv=$1 __shellhook_name=$2
   if [[ $5 == auto ]]; then
     export SHELLHOOK_VENV="$1"
-    __shellhook_owned=1 __shellhook_project=$4
+    __shellhook_project=$4
   fi
   __shellhook_prompt_on "$3"
   builtin rehash
@@ -159,9 +164,22 @@ __shellhook_prompt_on() {
   emulate -L zsh
   deactivate() { __shellhook_deactivate }
   __shellhook_prefix=''
-  [[ -z ${VIRTUAL_ENV_DISABLE_PROMPT-} ]] || return 0
+  [[ -z ${VIRTUAL_ENV_DISABLE_PROMPT-} ]] && ! __shellhook_theme_shows_venv || return 0
   __shellhook_prefix="($1) "
   [[ $PS1 == $__shellhook_prefix* ]] || PS1=$__shellhook_prefix$PS1
+}
+
+__shellhook_theme_shows_venv() {
+  # True when the prompt shows the venv itself (a theme such as pure): its text, or a
+  # function run at each prompt, reads VIRTUAL_ENV. Then a prefix of ours would be a
+  # second name. (A theme that sets VIRTUAL_ENV_DISABLE_PROMPT is caught before this.)
+  emulate -L zsh
+  [[ $PS1${RPS1-} == *VIRTUAL_ENV* ]] && return 0
+  local f
+  for f in precmd ${precmd_functions:#__shellhook_*}; do
+    [[ ${functions[$f]-} == *VIRTUAL_ENV* ]] && return 0
+  done
+  return 1
 }
 
 __shellhook_undo() {
@@ -181,16 +199,66 @@ __shellhook_undo() {
   else
     unset SHELLHOOK_VENV   # SHELLHOOK_PYTHONHOME stays for our next deactivation
     [[ -z $__shellhook_prefix ]] || PS1=${PS1/$__shellhook_prefix/}
+    # The venv's activate saved PATH and PS1 with our entry and prefix in them, to put
+    # back at its deactivate: take ours out of those too.
+    (( ! ${+_OLD_VIRTUAL_PATH} )) || __shellhook_path_remove "$venv/bin" _OLD_VIRTUAL_PATH
+    [[ -z $__shellhook_prefix ]] || (( ! ${+_OLD_VIRTUAL_PS1} )) ||
+      _OLD_VIRTUAL_PS1=${_OLD_VIRTUAL_PS1/$__shellhook_prefix/}
   fi
-  __shellhook_owned=0 __shellhook_project='' __shellhook_prefix=''
+  __shellhook_venv='' __shellhook_project='' __shellhook_prefix='' __shellhook_name=''
   builtin rehash
+}
+
+__shellhook_reclaim() {
+  # The user sourced the activate script of the venv we activated: undo what it added
+  # (its PATH entry, prompt prefix, VIRTUAL_ENV_PROMPT, deactivate), so one of each, ours,
+  # remains, and (for an automatic activation) deactivate counts as the user's. Other
+  # PATH edits stay.
+  emulate -L zsh
+  local bin=$__shellhook_venv/bin
+  local -a parts
+  parts=("${(@s.:.)PATH}")
+  if [[ $VIRTUAL_ENV != $__shellhook_venv ]]; then
+    # The same directory under another name: the copy it added is that name's.
+    parts[(ie)$VIRTUAL_ENV/bin]=()
+  elif (( parts[(ie)$bin] < parts[(Ie)$bin] )); then
+    parts[(ie)$bin]=()   # the copy it prepended; ours stays where it was
+  fi
+  (( parts[(Ie)$bin] )) || parts=("$bin" "${(@)parts}")
+  PATH=${(j.:.)parts}
+  (( ! ${+_OLD_VIRTUAL_PS1} )) || PS1=$_OLD_VIRTUAL_PS1
+  (( ! ${+_OLD_VIRTUAL_PYTHONHOME} )) || export SHELLHOOK_PYTHONHOME=$_OLD_VIRTUAL_PYTHONHOME
+  unset _OLD_VIRTUAL_PATH _OLD_VIRTUAL_PS1 _OLD_VIRTUAL_PYTHONHOME
+  export VIRTUAL_ENV=$__shellhook_venv VIRTUAL_ENV_PROMPT=$__shellhook_name
+  deactivate() { __shellhook_deactivate }
+  builtin rehash
+}
+
+__shellhook_check() {
+  # At each prompt and cd (no process, no IPC): was a venv's activate script sourced over
+  # an activation of ours? Its deactivate nondestructive left ours in place, and it saved
+  # PATH and PS1 with our entry and prefix in them.
+  (( ${+_OLD_VIRTUAL_PATH} )) && [[ -n $__shellhook_venv ]] || return 0
+  if [[ ${VIRTUAL_ENV-} == $__shellhook_venv || ${VIRTUAL_ENV-} -ef $__shellhook_venv ]]
+  then
+    __shellhook_reclaim   # the same venv: ours again, once
+    __shellhook_seen=$VIRTUAL_ENV
+  elif [[ $__shellhook_venv != ${SHELLHOOK_VENV-} ]]; then
+    # Another venv over a manual one of ours (workon): it replaced ours, as sourcing one
+    # venv's activate over another's does. (Over an automatic one the daemon says so: F.)
+    __shellhook_undo forget "$__shellhook_venv"
+  fi
 }
 
 __shellhook_deactivate() {
   # The user's `deactivate`. Ours: off until they leave this project. workon's: just undo.
   emulate -L zsh
   if [[ -n ${SHELLHOOK_VENV-} && ${VIRTUAL_ENV-} == $SHELLHOOK_VENV ]]; then
-    __shellhook_off=$__shellhook_project
+    if [[ -n $__shellhook_project ]]; then
+      export SHELLHOOK_OFF=$__shellhook_project
+    else
+      unset SHELLHOOK_OFF
+    fi
     __shellhook_undo full "$VIRTUAL_ENV"
     __shellhook_seen=''   # nothing to ask: off here until we leave
   else
@@ -198,9 +266,19 @@ __shellhook_deactivate() {
   fi
 }
 
+__shellhook_say() {
+  # One line on stderr; inside a line-editor widget (a cd bound to a key), first make
+  # room for it.
+  emulate -L zsh
+  [[ -o zle ]] && zle 2>/dev/null && zle -I
+  builtin printf '%s\n' "$1" >&2
+}
+
 __shellhook_apply() {
   emulate -L zsh
   local i op arg project='' label='' name=''
+  __shellhook_busy=1
+  {
   for (( i = 1; i < ${#__shellhook_reply}; i += 2 )); do
     op=${__shellhook_reply[i]} arg=${__shellhook_reply[i+1]}
     case $op in
@@ -211,17 +289,21 @@ __shellhook_apply() {
       (V) __shellhook_activate "$arg" "$name" "$label" "$project" manual ;;
       (D) __shellhook_undo full "${SHELLHOOK_VENV-}" ;;
       (F) __shellhook_undo forget "${SHELLHOOK_VENV-}" ;;
-      (O) __shellhook_owned=1 __shellhook_project=$project; __shellhook_prompt_on "$label" ;;
-      (S) __shellhook_off=$arg ;;
+      (O) __shellhook_venv=$arg __shellhook_project=$project __shellhook_name=$name
+          __shellhook_prompt_on "$label" ;;
+      (S) if [[ -n $arg ]]; then export SHELLHOOK_OFF=$arg; else unset SHELLHOOK_OFF; fi ;;
       (U) (( ! ${+functions[deactivate]} )) || deactivate ;;
       (C) builtin cd -- "$arg" || : ;;
-      (I) [[ -n ${SHELLHOOK_QUIET-} ]] || builtin printf '%s\n' "$arg" >&2 ;;
-      (W) (( ${+__shellhook_said[$arg]} )) || builtin printf '%s\n' "$arg" >&2
+      (I) [[ -n ${SHELLHOOK_QUIET-} ]] || __shellhook_say "$arg" ;;
+      (W) (( ${+__shellhook_said[$arg]} )) || __shellhook_say "$arg"
           __shellhook_said[$arg]=1 ;;
       (Y) [[ $arg == $__shellhook_rt ]] || __shellhook_disconnect "$arg"
           __shellhook_stuck='' ;;
     esac
   done
+  } always {
+    __shellhook_busy=''
+  }
 }
 
 __shellhook_command() {
@@ -232,20 +314,22 @@ __shellhook_command() {
   local ops rc
   (( ++__shellhook_seq ))
   ops=$__shellhook_rt/${__shellhook_id:-$$}.ops
-  SHELLHOOK_OPS_FILE=$ops SHELLHOOK_OPS_SEQ=$__shellhook_seq SHELLHOOK_OWNED=$__shellhook_owned \
+  SHELLHOOK_OPS_FILE=$ops SHELLHOOK_OPS_SEQ=$__shellhook_seq \
     "$__shellhook_python" -I -m shellhook "$@"
   rc=$?
   # A stale frame (an older seq) is skipped; the daemon removes the file with the session.
   if [[ -f $ops && ! -L $ops && -O $ops ]] && __shellhook_read_reply 0 1 <$ops; then
     __shellhook_apply
   fi
-  __shellhook_seen=${VIRTUAL_ENV-}
+  # (VIRTUAL_ENV is not marked as seen: when it changed, the next prompt asks, so the
+  # project's own venv comes back at once after rmvenv of the active one.)
   return $rc
 }
 
 __shellhook_ask() {
   emulate -L zsh
   __shellhook_pwd=$PWD
+  __shellhook_owned=$(( ${+functions[deactivate]} ))
   (( ++__shellhook_seq ))
   __shellhook_ask_daemon || __shellhook_ask_oneshot || return 0
   __shellhook_apply
@@ -255,6 +339,7 @@ __shellhook_ask() {
 __shellhook_precmd() {
   local -i ret=$?
   emulate -L zsh
+  __shellhook_check
   if [[ $PWD != $__shellhook_pwd || ${VIRTUAL_ENV-} != $__shellhook_seen ]]; then
     __shellhook_ask
   elif [[ -n $__shellhook_rfd ]] && zselect -t 0 -r $__shellhook_rfd 2>/dev/null; then
@@ -263,6 +348,20 @@ __shellhook_precmd() {
   return ret
 }
 
-# Run first at each prompt, so prompt themes see the new $VIRTUAL_ENV.
-typeset -ga precmd_functions
+__shellhook_chpwd() {
+  # The venv applies inside cd, pushd, popd (and AUTO_CD), so the rest of the command
+  # line runs in it: `cd proj && pip install x`. Only in the shell itself: a subshell
+  # (`$(cd dir && pwd)`) stays quick and quiet, and changes nothing anyway.
+  local -i ret=$?
+  emulate -L zsh
+  (( ZSH_SUBSHELL == 0 )) && [[ -z $__shellhook_busy ]] || return ret
+  __shellhook_check
+  [[ $PWD == $__shellhook_pwd ]] || __shellhook_ask
+  return ret
+}
+
+# Run first at each prompt, so prompt themes see the new $VIRTUAL_ENV, and first at
+# each cd, so other chpwd hooks do.
+typeset -ga precmd_functions chpwd_functions
 precmd_functions=(__shellhook_precmd ${precmd_functions:#__shellhook_precmd})
+chpwd_functions=(__shellhook_chpwd ${chpwd_functions:#__shellhook_chpwd})

@@ -264,6 +264,9 @@ class ZshDriver(ShellDriver):
         super().complete_and_run(text)
         self.run("unsetopt zle")
 
+    # zsh expands parameters in a prompt only with PROMPT_SUBST (themes set it).
+    venv_theme = "setopt prompt_subst; " + ShellDriver.venv_theme
+
     strict_options = (
         "setopt nounset ksh_arrays sh_word_split no_clobber err_return "
         "no_unset warn_create_global; trap 'echo user-trap' INT"

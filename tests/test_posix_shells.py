@@ -77,3 +77,56 @@ def test_zsh_completion_with_compsys(sandbox, start, when):
         assert sh.run("print -r -- $_comps[workon]").strip() == b"_shellhook_venvs"
     sh.complete_and_run("workon alph")
     assert sh.venv() == str(alphabet)
+
+
+# -- zsh: the venv inside cd (chpwd), and venv activate scripts over ours ---------------
+
+
+def test_zsh_cd_in_a_subshell_asks_nothing(sandbox, start):
+    proj = sandbox.project("proj")
+    sh = start("zsh")
+    out = sh.run(f"(cd {sh.quote(str(proj))} && print -r -- $VIRTUAL_ENV); echo rc=$?")
+    assert b"shellhook:" not in out and b"rc=0" in out
+    assert os.fsencode(proj) not in out.replace(b"rc=0", b"")  # quiet, and nothing applied
+    assert sh.venv() is None
+
+
+def test_zsh_cd_keeps_its_status_and_user_chpwd_hooks_see_the_venv(sandbox, start):
+    proj = sandbox.project("proj")
+    sh = start("zsh")
+    sh.run(
+        "show_venv() { print -r -- user-chpwd:${VIRTUAL_ENV:-none} }; chpwd_functions+=(show_venv)"
+    )
+    out = sh.run(f"cd {sh.quote(str(proj))}; echo rc=$?; cd /nonexistent; echo rc=$?")
+    assert b"user-chpwd:" + os.fsencode(proj / ".venv") + b"\nrc=0" in out
+    assert out.rstrip().endswith(b"rc=1")
+
+
+def test_zsh_sourcing_ours_and_leaving_on_one_line(sandbox, start):
+    proj = sandbox.project("proj")
+    sh = start("zsh")
+    path_before = sh.getenv("PATH")
+    sh.cd(proj)
+    sh.run(sh.source_activate(str(proj / ".venv")) + " && cd " + sh.quote(str(sandbox.home)))
+    assert sh.venv() is None
+    assert sh.getenv("PATH") == path_before
+    assert sh.prompt_prefix == b""
+    assert b"HAS" not in sh.run("(( $+functions[deactivate] )) && echo HAS")
+
+
+@pytest.mark.parametrize("which", ["same", "other"])
+def test_zsh_a_venv_sourced_over_a_workon_venv_leaves_no_trace(sandbox, start, which):
+    tools = sandbox.make_venv(sandbox.workon_home / "tools")
+    other = sandbox.make_venv(sandbox.home / "other")
+    sh = start("zsh")
+    path_before = sh.getenv("PATH")
+    sh.run("workon tools")
+    venv = tools if which == "same" else other
+    sh.run(sh.source_activate(str(venv)))
+    assert sh.venv() == str(venv)
+    assert sh.getenv("PATH") == os.fsencode(venv) + b"/bin:" + path_before
+    assert sh.prompt_prefix.count(b"(") == 1
+    sh.run("deactivate")
+    assert sh.venv() is None
+    assert sh.getenv("PATH") == path_before
+    assert sh.prompt_prefix == b""
