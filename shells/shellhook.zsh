@@ -212,8 +212,8 @@ __shellhook_undo() {
 __shellhook_reclaim() {
   # The user sourced the activate script of the venv we activated: undo what it added
   # (its PATH entry, prompt prefix, VIRTUAL_ENV_PROMPT, deactivate), so one of each, ours,
-  # remains, and (for an automatic activation) deactivate counts as the user's. Other
-  # PATH edits stay.
+  # remains; other PATH edits stay. The activation is the user's from now on (a cd never
+  # undoes it), and its deactivate still turns the project off.
   emulate -L zsh
   local bin=$__shellhook_venv/bin
   local -a parts
@@ -228,7 +228,7 @@ __shellhook_reclaim() {
   PATH=${(j.:.)parts}
   (( ! ${+_OLD_VIRTUAL_PS1} )) || PS1=$_OLD_VIRTUAL_PS1
   (( ! ${+_OLD_VIRTUAL_PYTHONHOME} )) || export SHELLHOOK_PYTHONHOME=$_OLD_VIRTUAL_PYTHONHOME
-  unset _OLD_VIRTUAL_PATH _OLD_VIRTUAL_PS1 _OLD_VIRTUAL_PYTHONHOME
+  unset _OLD_VIRTUAL_PATH _OLD_VIRTUAL_PS1 _OLD_VIRTUAL_PYTHONHOME SHELLHOOK_VENV
   export VIRTUAL_ENV=$__shellhook_venv VIRTUAL_ENV_PROMPT=$__shellhook_name
   deactivate() { __shellhook_deactivate }
   builtin rehash
@@ -243,27 +243,20 @@ __shellhook_check() {
   then
     __shellhook_reclaim   # the same venv: ours again, once
     __shellhook_seen=$VIRTUAL_ENV
-  elif [[ $__shellhook_venv != ${SHELLHOOK_VENV-} ]]; then
-    # Another venv over a manual one of ours (workon): it replaced ours, as sourcing one
-    # venv's activate over another's does. (Over an automatic one the daemon says so: F.)
+  else
+    # Another venv over ours: it replaced ours, as sourcing one venv's activate over
+    # another's does; nothing of ours stays for its deactivate to restore.
     __shellhook_undo forget "$__shellhook_venv"
   fi
 }
 
 __shellhook_deactivate() {
-  # The user's `deactivate`. Ours: off until they leave this project. workon's: just undo.
+  # The user's `deactivate`. Of a venv activated for a project (ours, or ours sourced
+  # again by the user): off until they leave that project. Of workon's: just undo; the
+  # next prompt asks, so auto-activation resumes.
   emulate -L zsh
-  if [[ -n ${SHELLHOOK_VENV-} && ${VIRTUAL_ENV-} == $SHELLHOOK_VENV ]]; then
-    if [[ -n $__shellhook_project ]]; then
-      export SHELLHOOK_OFF=$__shellhook_project
-    else
-      unset SHELLHOOK_OFF
-    fi
-    __shellhook_undo full "$VIRTUAL_ENV"
-    __shellhook_seen=''   # nothing to ask: off here until we leave
-  else
-    __shellhook_undo full "${VIRTUAL_ENV-}"   # the next prompt asks: auto may resume
-  fi
+  [[ -z $__shellhook_project ]] || export SHELLHOOK_OFF=$__shellhook_project
+  __shellhook_undo full "${VIRTUAL_ENV-}"
 }
 
 __shellhook_say() {

@@ -108,9 +108,13 @@ def test_zsh_sourcing_ours_and_leaving_on_one_line(sandbox, start):
     path_before = sh.getenv("PATH")
     sh.cd(proj)
     sh.run(sh.source_activate(str(proj / ".venv")) + " && cd " + sh.quote(str(sandbox.home)))
+    # Sourced by the user, it is the user's: the cd on the same line keeps it, once.
+    assert sh.venv() == str(proj / ".venv")
+    assert sh.getenv("PATH") == os.fsencode(proj / ".venv/bin") + b":" + path_before
+    assert sh.prompt_prefix == b"(proj) "
+    sh.run("deactivate")
     assert sh.venv() is None
     assert sh.getenv("PATH") == path_before
-    assert sh.prompt_prefix == b""
     assert b"HAS" not in sh.run("(( $+functions[deactivate] )) && echo HAS")
 
 
