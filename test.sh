@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Run shellhook's test suite on a fresh machine. Installs what the tests need first: zsh,
-# fish and shellcheck from Debian packages (when run as root), and, into a private venv
-# of this checkout (.venv, made once and reused; never the Python you run this with),
-# shellhook itself with pytest, pexpect, xonsh, ruff and mypy from PyPI. Then: ruff,
-# mypy and pytest. Extra arguments go to pytest. PYTHON picks the interpreter (python3).
+# fish, shellcheck, npm and a zsh theme from Debian packages (when run as root), and, into
+# a private venv of this checkout (.venv, made once and reused; never the Python you run
+# this with), shellhook itself with its test extras from PyPI. Then: ruff, mypy and
+# pytest. Extra arguments go to pytest. PYTHON picks the interpreter (python3).
 set -euo pipefail
 cd "$(dirname "$0")"
 python=${PYTHON:-python3}
@@ -11,9 +11,11 @@ venv=.venv
 
 if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
   missing=()
-  for tool in zsh fish shellcheck; do
+  for tool in zsh fish shellcheck npm; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
   done
+  # A real zsh theme for the prompt tests (pure comes from the npm registry).
+  [[ -f /usr/share/powerlevel9k/powerlevel9k.zsh-theme ]] || missing+=(zsh-theme-powerlevel9k)
   # Debian's python3 makes venvs only with python3-venv (ensurepip) installed.
   "$python" -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
   if ((${#missing[@]})); then
