@@ -82,13 +82,25 @@ def test_zsh_completion_with_compsys(sandbox, start, when):
 # -- zsh: the venv inside cd (chpwd), and venv activate scripts over ours ---------------
 
 
-def test_zsh_cd_in_a_subshell_asks_nothing(sandbox, start):
+@pytest.mark.parametrize("name", ["bash", "zsh"])
+def test_cd_in_a_subshell_or_command_substitution_asks_nothing(sandbox, start, name):
     proj = sandbox.project("proj")
-    sh = start("zsh")
-    out = sh.run(f"(cd {sh.quote(str(proj))} && print -r -- $VIRTUAL_ENV); echo rc=$?")
+    sh = start(name)
+    q = sh.quote(str(proj))
+    out = sh.run(f'(cd {q} && echo "[$VIRTUAL_ENV]"); echo rc=$?; d=$(cd {q} && pwd); echo "$d"')
     assert b"shellhook:" not in out and b"rc=0" in out
-    assert os.fsencode(proj) not in out.replace(b"rc=0", b"")  # quiet, and nothing applied
+    assert b"[]" in out  # quiet, and nothing applied in the subshell
     assert sh.venv() is None
+
+
+def test_bash_cd_wrapper_opt_out(sandbox, start):
+    """SHELLHOOK_WRAP_CD=0: cd is the builtin; the venv changes at the next prompt."""
+    proj = sandbox.project("proj")
+    sh = start("bash", env={"SHELLHOOK_WRAP_CD": "0"})
+    assert b"HAS" not in sh.run("declare -F cd >/dev/null && echo HAS")
+    out = sh.run(f'cd {sh.quote(str(proj))} && echo "[$VIRTUAL_ENV]"')
+    assert b"[]" in out
+    assert sh.venv() == str(proj / ".venv")  # at the next prompt
 
 
 def test_zsh_cd_keeps_its_status_and_user_chpwd_hooks_see_the_venv(sandbox, start):
