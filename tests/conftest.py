@@ -8,15 +8,17 @@ import subprocess
 import sys
 import tempfile
 import venv as venv_mod
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
 from shellhook import adapters
 from shellhook.daemon import control
-from tests import shelldriver
+from tests.drivers import DRIVERS, ShellDriver
 
-SHELLS = tuple(shelldriver.DRIVERS)
+SHELLS = adapters.SHELLS
 
 
 def _sandbox_env(root: Path) -> dict[str, str]:
@@ -136,28 +138,77 @@ def require_shell(name: str) -> None:
         pytest.skip(f"{name} is not installed")
 
 
-@pytest.fixture(params=SHELLS)
-def shell_name(request) -> str:
-    """Each supported shell in turn."""
-    require_shell(shelldriver.DRIVERS[request.param].executable)
-    return request.param
+class StartShell(Protocol):
+    """The ``start_shell`` fixture: ``start_shell(name, cwd=..., env=..., hook=...)``."""
+
+    def __call__(
+        self,
+        name: str,
+        cwd: Path | str | None = None,
+        env: dict[str, str] | None = None,
+        hook: Path | None = None,
+        argv: list[str] | None = None,
+        load: str | None = None,
+    ) -> ShellDriver: ...
 
 
 @pytest.fixture
-def spawn(sandbox: Sandbox, shell_name: str):
-    """Start shells of the parametrized kind in the sandbox; all closed afterwards."""
-    started: list[shelldriver.ShellDriver] = []
+def start_shell(sandbox: Sandbox) -> Iterator[StartShell]:
+    """Start interactive shells of any kind in the sandbox; all closed afterwards.
+
+    ``name`` is the adapter's (skipped when not installed, outside CI), ``env`` is added
+    to the sandbox's, ``hook`` replaces ``shellhook init NAME``'s file, ``argv`` the
+    command line starting the shell and ``load`` the command loading the hook.
+    """
+    started: list[ShellDriver] = []
+
+    def start(
+        name: str,
+        cwd: Path | str | None = None,
+        env: dict[str, str] | None = None,
+        hook: Path | None = None,
+        argv: list[str] | None = None,
+        load: str | None = None,
+    ) -> ShellDriver:
+        driver_class = DRIVERS[name]
+        require_shell(driver_class.executable)
+        driver = driver_class(
+            sandbox.root,
+            {**sandbox.env, **(env or {})},
+            hook or sandbox.hook_file(name),
+            argv=argv,
+            load=load,
+        )
+        started.append(driver)
+        return driver.start(cwd)
+
+    yield start
+    for driver in started:
+        driver.close()
+
+
+@pytest.fixture(params=SHELLS)
+def shell_name(request: pytest.FixtureRequest) -> str:
+    """Each supported shell in turn."""
+    name: str = request.param
+    require_shell(DRIVERS[name].executable)
+    return name
+
+
+@pytest.fixture
+def spawn(sandbox: Sandbox, start_shell: StartShell, shell_name: str) -> Callable[..., ShellDriver]:
+    """Start shells of the parametrized kind (``start_shell`` for ``shell_name``)."""
 
     def start(
         cwd: Path | str | None = None,
-        env: dict | None = None,
+        env: dict[str, str] | None = None,
         hook: Path | None = None,
         pre_hook: str | None = None,
         post_hook: str | None = None,
-    ) -> shelldriver.ShellDriver:
+    ) -> ShellDriver:
         """``pre_hook``, ``post_hook``: the name of a driver attribute holding lines that
         run before (after) the hook loads, as lines earlier (later) in an rc file would."""
-        cls = shelldriver.DRIVERS[shell_name]
+        cls = DRIVERS[shell_name]
         hook = hook or sandbox.hook_file(shell_name)
         if pre_hook or post_hook:
             wanted = pre_hook or post_hook
@@ -168,18 +219,13 @@ def spawn(sandbox: Sandbox, shell_name: str):
             combined = sandbox.root / f"hook-{pre_hook or post_hook}{hook.suffix}"
             combined.write_text("\n".join(texts))
             hook = combined
-        driver = cls(sandbox.root, {**sandbox.env, **(env or {})}, hook)
-        started.append(driver)
-        return driver.start(cwd)
+        return start_shell(shell_name, cwd=cwd, env=env, hook=hook)
 
-    yield start
-    for driver in started:
-        driver.close()
+    return start
 
 
 def pytest_report_header(config):
     """Which shells this run can drive."""
     return "shells: " + ", ".join(
-        f"{n}={'yes' if shutil.which(shelldriver.DRIVERS[n].executable) else 'MISSING'}"
-        for n in SHELLS
+        f"{n}={'yes' if shutil.which(DRIVERS[n].executable) else 'MISSING'}" for n in SHELLS
     )

@@ -14,8 +14,8 @@ import pytest
 
 from shellhook import adapters
 from tests.conftest import require_shell
-from tests.shelldriver import PROMPT, PROMPT_RE
-from tests.shelldriver_fish import FishDriver
+from tests.drivers import PROMPT, PROMPT_RE
+from tests.drivers.fish import FishDriver
 
 HOOK = Path(__file__).resolve().parent.parent / "shells" / "shellhook.fish"
 
@@ -56,22 +56,6 @@ NASTY = [
     "'",
     "\\",
 ]
-
-
-@pytest.fixture
-def fish(sandbox):
-    """Start fish shells (FishDriver) in the sandbox; closed afterwards."""
-    require_shell("fish")
-    started: list[FishDriver] = []
-
-    def start(cwd=None, env=None, argv=None) -> FishDriver:
-        driver = FishDriver(sandbox.root, {**sandbox.env, **(env or {})}, sandbox.hook_file("fish"))
-        started.append(driver)
-        return driver.start(cwd, argv=argv)
-
-    yield start
-    for driver in started:
-        driver.close()
 
 
 def _daemon_up(sandbox) -> bool:
@@ -122,27 +106,27 @@ def test_non_interactive_fish_is_untouched(sandbox):
     assert out.returncode == 1  # no session either: the hook returned at once
 
 
-def test_command_substitution_is_untouched(sandbox, fish):
+def test_command_substitution_is_untouched(sandbox, start_shell):
     proj = sandbox.project("proj")
-    sh = fish()
+    sh = start_shell("fish")
     out = sh.run(f'echo "["(cd {sh.quote(str(proj))}; echo $VIRTUAL_ENV)"]"')
     assert out.splitlines()[0] == b"[]"
     # fish's cd in a command substitution moves the shell itself: the prompt catches up.
     assert sh.venv() == str(proj / ".venv")
 
 
-def test_fish_c_child_is_untouched(sandbox, fish):
+def test_fish_c_child_is_untouched(sandbox, start_shell):
     proj = sandbox.project("proj")
-    sh = fish()
+    sh = start_shell("fish")
     hook = sh.quote(str(sandbox.hook_file("fish")))
     out = sh.run(f"fish -c 'source {hook}; cd {proj}; echo \"[$VIRTUAL_ENV]\"'")
     assert out.strip() == b"[]"
     assert sh.venv() is None
 
 
-def test_prevd_nextd_and_dirh(sandbox, fish):
+def test_prevd_nextd_and_dirh(sandbox, start_shell):
     proj = sandbox.project("proj")
-    sh = fish()
+    sh = start_shell("fish")
     sh.cd(proj)
     sh.cd(sandbox.home)
     assert sh.venv() is None
@@ -152,18 +136,18 @@ def test_prevd_nextd_and_dirh(sandbox, fish):
     assert sh.venv() is None
 
 
-def test_activation_happens_inside_cd(sandbox, fish):
+def test_activation_happens_inside_cd(sandbox, start_shell):
     """--on-variable PWD: a command after cd on the same line already sees the venv."""
     proj = sandbox.project("proj")
-    sh = fish()
+    sh = start_shell("fish")
     assert sh.wait_for(lambda: _daemon_up(sandbox))  # (only then: the one-shot is slow)
     out = sh.run(f"cd {sh.quote(str(proj))}; and python -c 'import sys; print(sys.prefix)'")
     assert out.strip().splitlines()[-1] == os.fsencode(proj / ".venv")
 
 
-def test_status_survives_the_hook(sandbox, fish):
+def test_status_survives_the_hook(sandbox, start_shell):
     proj = sandbox.project("proj")
-    sh = fish()
+    sh = start_shell("fish")
     sh.child.sendline(f"cd {sh.quote(str(proj))}; false")
     assert sh.run("echo $status").strip().endswith(b"1")
     # The prompt hook asks (VIRTUAL_ENV changed by hand) right after a failure.
@@ -186,9 +170,9 @@ def _user_prompt_argv(sandbox) -> list[str]:
     return ["fish", "--no-config", "-i", "-C", init]
 
 
-def test_prompt_label_wraps_the_users_own_prompt(sandbox, fish):
+def test_prompt_label_wraps_the_users_own_prompt(sandbox, start_shell):
     proj = sandbox.project("proj")
-    sh = fish(argv=_user_prompt_argv(sandbox))
+    sh = start_shell("fish", argv=_user_prompt_argv(sandbox))
     original = sh.run("functions fish_prompt")
     sh.cd(proj)
     assert sh.prompt_prefix == b"(proj) "
@@ -204,9 +188,9 @@ def test_prompt_label_wraps_the_users_own_prompt(sandbox, fish):
     assert sh.run("functions -q __shellhook_user_prompt; or echo gone").strip() == b"gone"
 
 
-def test_prompt_redefined_while_active_gets_the_label_back(sandbox, fish):
+def test_prompt_redefined_while_active_gets_the_label_back(sandbox, start_shell):
     proj = sandbox.project("proj")
-    sh = fish()
+    sh = start_shell("fish")
     sh.cd(proj)
     assert sh.prompt_prefix == b"(proj) "
     sh.run(f"function fish_prompt; builtin printf '%s' '{PROMPT} '; end")
@@ -218,20 +202,20 @@ def test_prompt_redefined_while_active_gets_the_label_back(sandbox, fish):
     assert sh.venv() is None
 
 
-def test_disable_prompt_leaves_fish_prompt_alone(sandbox, fish):
+def test_disable_prompt_leaves_fish_prompt_alone(sandbox, start_shell):
     proj = sandbox.project("proj")
-    sh = fish(env={"VIRTUAL_ENV_DISABLE_PROMPT": "1"})
+    sh = start_shell("fish", env={"VIRTUAL_ENV_DISABLE_PROMPT": "1"})
     sh.cd(proj)
     assert sh.venv() == str(proj / ".venv")
     assert sh.prompt_prefix == b""
     assert sh.run("functions -q __shellhook_user_prompt; or echo none").strip() == b"none"
 
 
-def test_venv_activate_fish_takes_over_and_gives_back(sandbox, fish):
+def test_venv_activate_fish_takes_over_and_gives_back(sandbox, start_shell):
     """activate.fish copies our wrapper as its _old_fish_prompt, and restores it later."""
     proj = sandbox.project("proj")
     other = sandbox.make_venv(sandbox.root / "manual")
-    sh = fish()
+    sh = start_shell("fish")
     path_before = sh.getenv("PATH")
     original = sh.run("functions fish_prompt")
     sh.cd(proj)
@@ -258,12 +242,12 @@ def _saved_state(sh) -> bytes:
     ).strip()
 
 
-def test_sourcing_our_own_venv_is_taken_back_whole(sandbox, fish):
+def test_sourcing_our_own_venv_is_taken_back_whole(sandbox, start_shell):
     """activate.fish of the venv we activated: at the next prompt nothing of its own is
     left, our wrapper is fish_prompt again and deactivate is ours (the user's)."""
     proj = sandbox.project("proj")
     (proj / "sub").mkdir()
-    sh = fish()
+    sh = start_shell("fish")
     sh.cd(proj)
     wrapper = sh.run("functions fish_prompt")
     ours = sh.getenv("VIRTUAL_ENV_PROMPT")
@@ -284,12 +268,12 @@ def test_sourcing_our_own_venv_is_taken_back_whole(sandbox, fish):
     assert sh.getenv("SHELLHOOK_OFF") == os.fsencode(proj)
 
 
-def test_another_venv_over_ours_saves_nothing_of_ours(sandbox, fish):
+def test_another_venv_over_ours_saves_nothing_of_ours(sandbox, start_shell):
     """F cleans another venv's saved PATH and prompt, and hands it the PYTHONHOME we put
     aside, so its deactivate restores what the user had before either activation."""
     a = sandbox.project("a")
     other = sandbox.make_venv(sandbox.root / "other")
-    sh = fish(env={"PYTHONHOME": "/the/users/pythonhome"})
+    sh = start_shell("fish", env={"PYTHONHOME": "/the/users/pythonhome"})
     sh.cd(a)
     assert sh.getenv("PYTHONHOME") is None
     sh.run("source " + sh.quote(str(other / "bin" / "activate.fish")))
@@ -307,11 +291,11 @@ def test_another_venv_over_ours_saves_nothing_of_ours(sandbox, fish):
     assert _saved_state(sh) == b""
 
 
-def test_child_fish_takes_over_a_sourced_venvs_saved_state(sandbox, fish):
+def test_child_fish_takes_over_a_sourced_venvs_saved_state(sandbox, start_shell):
     """A child inherits activate.fish's exported _OLD_* variables but not its deactivate:
     it adopts the venv, and our deactivate restores PYTHONHOME and removes one entry."""
     named = sandbox.make_venv(sandbox.workon_home / "tools")
-    sh = fish(env={"PYTHONHOME": "/the/users/pythonhome"})
+    sh = start_shell("fish", env={"PYTHONHOME": "/the/users/pythonhome"})
     path_before = sh.getenv("PATH")
     sh.run("source " + sh.quote(str(named / "bin" / "activate.fish")))
     sh.nested()
@@ -327,13 +311,13 @@ def test_child_fish_takes_over_a_sourced_venvs_saved_state(sandbox, fish):
     assert sh.prompt_prefix == b"(tools) "
 
 
-def test_activate_fish_over_a_workon_venv(sandbox, fish):
+def test_activate_fish_over_a_workon_venv(sandbox, start_shell):
     """Our manual activation (workon) meets activate.fish: of the same venv, taken back
     (one entry, one prefix, our deactivate); of another venv, ours is dropped from what it
     saved, so its deactivate leaves no venv behind."""
     tools = sandbox.make_venv(sandbox.workon_home / "tools")
     other = sandbox.make_venv(sandbox.root / "other")
-    sh = fish()
+    sh = start_shell("fish")
     path_before = sh.getenv("PATH")
     sh.run("workon tools")
     sh.run("source " + sh.quote(str(tools / "bin" / "activate.fish")))
@@ -353,9 +337,9 @@ def test_activate_fish_over_a_workon_venv(sandbox, fish):
     assert sh.run("functions -q deactivate; or echo none").strip() == b"none"
 
 
-def test_virtual_env_unset_by_hand_after_workon(sandbox, fish):
+def test_virtual_env_unset_by_hand_after_workon(sandbox, start_shell):
     sandbox.make_venv(sandbox.workon_home / "tools")
-    sh = fish()
+    sh = start_shell("fish")
     path_before = sh.getenv("PATH")
     sh.run("workon tools")
     sh.run("set -e VIRTUAL_ENV")
@@ -365,14 +349,14 @@ def test_virtual_env_unset_by_hand_after_workon(sandbox, fish):
 
 
 # -- PATH -------------------------------------------------------------------------------
-def test_path_list_edits_keep_user_entries(sandbox, fish):
+def test_path_list_edits_keep_user_entries(sandbox, start_shell):
     proj = sandbox.project("proj")
     front = sandbox.root / "front"
     back = sandbox.root / "back"
     added = sandbox.root / "added"
     for d in (front, back, added):
         d.mkdir()
-    sh = fish()
+    sh = start_shell("fish")
     before = sh.getenv("PATH")
     sh.cd(proj)
     bindir = os.fsencode(proj / ".venv/bin")
@@ -388,10 +372,10 @@ def test_path_list_edits_keep_user_entries(sandbox, fish):
 
 
 # -- the daemon going away --------------------------------------------------------------
-def test_stopped_then_killed_daemon_keeps_the_prompt_responsive(sandbox, fish):
+def test_stopped_then_killed_daemon_keeps_the_prompt_responsive(sandbox, start_shell):
     a = sandbox.project("a")
     b = sandbox.project("b")
-    sh = fish()
+    sh = start_shell("fish")
     sh.cd(a)
     pid = sandbox.daemon_pid()
     os.kill(pid, signal.SIGSTOP)
@@ -418,11 +402,11 @@ def test_stopped_then_killed_daemon_keeps_the_prompt_responsive(sandbox, fish):
     assert reply.startswith(b"R\0" + seq + b"\0")
 
 
-def test_unanswered_request_is_bounded(sandbox, fish):
+def test_unanswered_request_is_bounded(sandbox, start_shell):
     """daemon.pid names a live process that never answers: the wait loop gives up."""
     a = sandbox.project("a")
     b = sandbox.project("b")
-    sh = fish()
+    sh = start_shell("fish")
     sh.cd(a)
     pid = sandbox.daemon_pid()
     pidfile = sandbox.root / "run" / "shellhook" / "daemon.pid"
@@ -446,10 +430,10 @@ def test_unanswered_request_is_bounded(sandbox, fish):
         mute.wait()
 
 
-def test_ctrl_c_while_waiting_returns_the_prompt(sandbox, fish):
+def test_ctrl_c_while_waiting_returns_the_prompt(sandbox, start_shell):
     """Ctrl-C in the wait loop: the prompt comes back, the environment all old or all new."""
     a = sandbox.project("a")
-    sh = fish()
+    sh = start_shell("fish")
     before = sh.getenv("PATH")
     # The first prompt's one-off Python starts the daemon; under load it takes a while.
     assert sh.wait_for(lambda: sandbox.daemon_pid() is not None, timeout=10)
@@ -495,8 +479,8 @@ def test_quote_round_trips_through_fish_script(value, tmp_path):
     assert not (tmp_path / "pwned").exists()
 
 
-def test_quote_round_trips_typed_at_the_prompt(sandbox, fish):
-    sh = fish()
+def test_quote_round_trips_typed_at_the_prompt(sandbox, start_shell):
+    sh = start_shell("fish")
     for i, value in enumerate(NASTY):
         path = sandbox.root / f"typed-{i}"
         sh.run(f"builtin printf '%s' {sh.quote(value)} > {sh.quote(str(path))}")

@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_shell
-from tests.shelldriver import PROMPT
-from tests.shelldriver_fish import FishDriver
+from tests.drivers import PROMPT, ShellDriver
 
 # (theme, its prompt's last output, that output ending in the driver's prompt, what the
 # theme shows for a venv named .venv)
@@ -59,17 +58,21 @@ def sample_prompt(theme: str) -> str:
     return path.read_text()
 
 
-def screen(sh: FishDriver) -> bytes:
+def screen(sh: ShellDriver) -> bytes:
     """The last prompt as drawn: the left prompt (all its lines), then whatever fish drew
     after it before the next command ran (the right prompt)."""
-    drawn = sh.child.before + sh.child.after
+    before, after = sh.child.before, sh.child.after
+    assert isinstance(before, bytes) and isinstance(after, bytes)
+    drawn = before + after
     mark = len(sh.transcript)
     sh.sync()
     return plain(drawn + sh.transcript[mark:])
 
 
 @pytest.mark.parametrize(("theme", "old", "new", "shown"), THEMES, ids=[t[0] for t in THEMES])
-def test_a_sample_prompt_that_shows_the_venv_gets_no_second_name(sandbox, theme, old, new, shown):
+def test_a_sample_prompt_that_shows_the_venv_gets_no_second_name(
+    sandbox, start_shell, theme, old, new, shown
+):
     require_shell("fish")
     text = sample_prompt(theme)
     assert "VIRTUAL_ENV" in text
@@ -77,21 +80,18 @@ def test_a_sample_prompt_that_shows_the_venv_gets_no_second_name(sandbox, theme,
     proj = sandbox.project("proj")
     hook = sandbox.root / f"hook-{theme}.fish"
     hook.write_text(text.replace(old, new) + "\n" + sandbox.hook_file("fish").read_text())
-    sh = FishDriver(sandbox.root, {**sandbox.env, "TERM": "xterm-256color"}, hook)
-    try:
-        sh.start(proj)  # the first prompt of a new shell inside a project
-        first = screen(sh)
-        assert sh.venv() == str(proj / ".venv")
-        assert shown in first, first  # the theme shows the venv...
-        assert b"(proj) " not in first, first  # ...and we add no name of ours
-        sh.cd(sandbox.home)
-        assert b".venv" not in screen(sh)
-        sh.cd(proj)
-        again = screen(sh)
-        assert shown in again and b"(proj) " not in again, again
-        # deactivate stays ours, and the theme's name goes with the venv.
-        sh.run("deactivate")
-        assert sh.venv() is None
-        assert b".venv" not in screen(sh)
-    finally:
-        sh.close()
+    # The first prompt of a new shell inside a project.
+    sh = start_shell("fish", cwd=proj, env={"TERM": "xterm-256color"}, hook=hook)
+    first = screen(sh)
+    assert sh.venv() == str(proj / ".venv")
+    assert shown in first, first  # the theme shows the venv...
+    assert b"(proj) " not in first, first  # ...and we add no name of ours
+    sh.cd(sandbox.home)
+    assert b".venv" not in screen(sh)
+    sh.cd(proj)
+    again = screen(sh)
+    assert shown in again and b"(proj) " not in again, again
+    # deactivate stays ours, and the theme's name goes with the venv.
+    sh.run("deactivate")
+    assert sh.venv() is None
+    assert b".venv" not in screen(sh)

@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from tests import shelldriver
 from tests.conftest import Sandbox, require_shell
+from tests.drivers import DRIVERS
 from tests.test_habits import venv_bins
 
 PROJECTS = ("alpha", "beta")
@@ -87,7 +87,7 @@ class ShellMachine(RuleBasedStateMachine):
             self.world.projects[name] = proj
         self.world.other = box.make_venv(box.home / "scratch" / "other")
         self.world.tools = box.make_venv(box.workon_home / "tools")
-        driver = shelldriver.DRIVERS[self.shell](box.root, box.env, box.hook_file(self.shell))
+        driver = DRIVERS[self.shell](box.root, box.env, box.hook_file(self.shell))
         self.sh = driver.start(box.home)
         self.base_path = box.env["PATH"]
         self.stack: list[Model] = []  # the parents' models while in a child shell
@@ -224,9 +224,9 @@ class ShellMachine(RuleBasedStateMachine):
             assert sh.which_python() == venv
 
 
-@pytest.mark.parametrize("shell", shelldriver.DRIVERS)
+@pytest.mark.parametrize("shell", DRIVERS)
 def test_habits_keep_the_invariant(shell):
-    require_shell(shelldriver.DRIVERS[shell].executable)
+    require_shell(DRIVERS[shell].executable)
     machine = type(f"{shell.capitalize()}Machine", (ShellMachine,), {"shell": shell})
     machine.TestCase.settings = settings(
         max_examples=EXAMPLES,

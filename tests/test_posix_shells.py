@@ -6,39 +6,19 @@ import os
 
 import pytest
 
-from tests import shelldriver
-from tests.conftest import require_shell
 
-
-@pytest.fixture
-def start(sandbox):
-    started = []
-
-    def run(name, env=None):
-        require_shell(name)
-        driver = shelldriver.DRIVERS[name](
-            sandbox.root, {**sandbox.env, **(env or {})}, sandbox.hook_file(name)
-        )
-        started.append(driver)
-        return driver.start()
-
-    yield run
-    for driver in started:
-        driver.close()
-
-
-def test_zsh_auto_cd(sandbox, start):
+def test_zsh_auto_cd(sandbox, start_shell):
     proj = sandbox.project("proj")
-    sh = start("zsh")
+    sh = start_shell("zsh")
     sh.run("setopt auto_cd")
     sh.run(sh.quote(str(proj)))  # a bare directory name is a cd
     assert sh.venv() == str(proj / ".venv")
 
 
 @pytest.mark.parametrize("name", ["bash", "zsh"])
-def test_exec_into_a_new_shell_adopts(sandbox, start, name):
+def test_exec_into_a_new_shell_adopts(sandbox, start_shell, name):
     proj = sandbox.project("proj")
-    sh = start(name)
+    sh = start_shell(name)
     path_before = sh.getenv("PATH")
     sh.cd(proj)
     sh.child.sendline("exec " + " ".join(sh.quote(a) for a in sh.argv()))
@@ -52,9 +32,9 @@ def test_exec_into_a_new_shell_adopts(sandbox, start, name):
 
 
 @pytest.mark.parametrize("form", ["string", "array"])
-def test_bash_prompt_command_forms_are_kept(sandbox, start, form):
+def test_bash_prompt_command_forms_are_kept(sandbox, start_shell, form):
     proj = sandbox.project("proj")
-    sh = start("bash")
+    sh = start_shell("bash")
     user = "echo user-hook-ran"
     setup = f"PROMPT_COMMAND='{user}'" if form == "string" else f"PROMPT_COMMAND=('{user}' 'true')"
     sh.run(setup)
@@ -66,11 +46,11 @@ def test_bash_prompt_command_forms_are_kept(sandbox, start, form):
 
 
 @pytest.mark.parametrize("when", ["before", "after"])
-def test_zsh_completion_with_compsys(sandbox, start, when):
+def test_zsh_completion_with_compsys(sandbox, start_shell, when):
     """compinit loaded before the hook (compdef at once) or after it (compctl fallback)."""
     alphabet = sandbox.make_venv(sandbox.workon_home / "alphabet")
     sandbox.make_venv(sandbox.workon_home / "beta")
-    sh = start("zsh")
+    sh = start_shell("zsh")
     sh.run("autoload -U compinit && compinit -u -D")
     if when == "before":
         sh.run("__shellhook_compdef")
@@ -83,9 +63,9 @@ def test_zsh_completion_with_compsys(sandbox, start, when):
 
 
 @pytest.mark.parametrize("name", ["bash", "zsh"])
-def test_cd_in_a_subshell_or_command_substitution_asks_nothing(sandbox, start, name):
+def test_cd_in_a_subshell_or_command_substitution_asks_nothing(sandbox, start_shell, name):
     proj = sandbox.project("proj")
-    sh = start(name)
+    sh = start_shell(name)
     q = sh.quote(str(proj))
     out = sh.run(f'(cd {q} && echo "[$VIRTUAL_ENV]"); echo rc=$?; d=$(cd {q} && pwd); echo "$d"')
     assert b"shellhook:" not in out and b"rc=0" in out
@@ -93,19 +73,19 @@ def test_cd_in_a_subshell_or_command_substitution_asks_nothing(sandbox, start, n
     assert sh.venv() is None
 
 
-def test_bash_cd_wrapper_opt_out(sandbox, start):
+def test_bash_cd_wrapper_opt_out(sandbox, start_shell):
     """SHELLHOOK_WRAP_CD=0: cd is the builtin; the venv changes at the next prompt."""
     proj = sandbox.project("proj")
-    sh = start("bash", env={"SHELLHOOK_WRAP_CD": "0"})
+    sh = start_shell("bash", env={"SHELLHOOK_WRAP_CD": "0"})
     assert b"HAS" not in sh.run("declare -F cd >/dev/null && echo HAS")
     out = sh.run(f'cd {sh.quote(str(proj))} && echo "[$VIRTUAL_ENV]"')
     assert b"[]" in out
     assert sh.venv() == str(proj / ".venv")  # at the next prompt
 
 
-def test_zsh_cd_keeps_its_status_and_user_chpwd_hooks_see_the_venv(sandbox, start):
+def test_zsh_cd_keeps_its_status_and_user_chpwd_hooks_see_the_venv(sandbox, start_shell):
     proj = sandbox.project("proj")
-    sh = start("zsh")
+    sh = start_shell("zsh")
     sh.run(
         "show_venv() { print -r -- user-chpwd:${VIRTUAL_ENV:-none} }; chpwd_functions+=(show_venv)"
     )
@@ -114,9 +94,9 @@ def test_zsh_cd_keeps_its_status_and_user_chpwd_hooks_see_the_venv(sandbox, star
     assert out.rstrip().endswith(b"rc=1")
 
 
-def test_zsh_sourcing_ours_and_leaving_on_one_line(sandbox, start):
+def test_zsh_sourcing_ours_and_leaving_on_one_line(sandbox, start_shell):
     proj = sandbox.project("proj")
-    sh = start("zsh")
+    sh = start_shell("zsh")
     path_before = sh.getenv("PATH")
     sh.cd(proj)
     sh.run(sh.source_activate(str(proj / ".venv")) + " && cd " + sh.quote(str(sandbox.home)))
@@ -131,10 +111,10 @@ def test_zsh_sourcing_ours_and_leaving_on_one_line(sandbox, start):
 
 
 @pytest.mark.parametrize("which", ["same", "other"])
-def test_zsh_a_venv_sourced_over_a_workon_venv_leaves_no_trace(sandbox, start, which):
+def test_zsh_a_venv_sourced_over_a_workon_venv_leaves_no_trace(sandbox, start_shell, which):
     tools = sandbox.make_venv(sandbox.workon_home / "tools")
     other = sandbox.make_venv(sandbox.home / "other")
-    sh = start("zsh")
+    sh = start_shell("zsh")
     path_before = sh.getenv("PATH")
     sh.run("workon tools")
     venv = tools if which == "same" else other

@@ -17,42 +17,14 @@ import pytest
 
 from shellhook import adapters
 from shellhook.adapters.xonsh import python_literal
-from tests import shelldriver
 from tests.conftest import require_shell
+from tests.drivers import DRIVERS
 from tests.test_quoting import NASTY
 
 OURS = (
     "[h.__qualname__ for e in (events.on_chdir, events.on_pre_prompt_format, "
     "events.on_exit, events.on_post_init) for h in e if 'shellhook' in h.__qualname__]"
 )
-
-
-@pytest.fixture
-def xonsh(sandbox):
-    """Start xonsh drivers, optionally with another argv or another way to load the hook."""
-    require_shell("xonsh")
-    started: list[shelldriver.ShellDriver] = []
-
-    def start(
-        cwd=None,
-        env=None,
-        load: str | None = None,
-        argv: list[str] | None = None,
-        hook: Path | None = None,
-    ) -> shelldriver.ShellDriver:
-        driver = shelldriver.DRIVERS["xonsh"](
-            sandbox.root, {**sandbox.env, **(env or {})}, hook or sandbox.hook_file("xonsh")
-        )
-        if load is not None:
-            driver.load_hook_command = lambda: load
-        if argv is not None:
-            driver.argv = lambda: argv
-        started.append(driver)
-        return driver.start(cwd)
-
-    yield start
-    for driver in started:
-        driver.close()
 
 
 def py(sh, expression: str) -> str:
@@ -122,12 +94,12 @@ def test_quote_and_assign_round_trip_through_xonsh(value, tmp_path):
     assert not (tmp_path / "pwned").exists()
 
 
-def test_rc_line_loads_the_hook_from_a_hostile_path(sandbox, xonsh):
+def test_rc_line_loads_the_hook_from_a_hostile_path(sandbox, start_shell):
     proj = sandbox.project("proj")
     hook = sandbox.root / "we'ird $HOME dir" / "hook.xsh"
     hook.parent.mkdir()
     shutil.copy(sandbox.hook_file("xonsh"), hook)
-    sh = xonsh(hook=hook)
+    sh = start_shell("xonsh", hook=hook)
     sh.cd(proj)
     assert sh.venv() == str(proj / ".venv")
 
@@ -155,9 +127,9 @@ def test_non_interactive_xonsh_is_untouched(sandbox):
 # -- the xontrib --------------------------------------------------------------------------
 
 
-def test_xontrib_load_and_unload(sandbox, xonsh):
+def test_xontrib_load_and_unload(sandbox, start_shell):
     proj = sandbox.project("proj")
-    sh = xonsh(load="xontrib load shellhook")
+    sh = start_shell("xonsh", load="xontrib load shellhook")
     path_before = sh.getenv("PATH")
     out = sh.cd(proj)
     assert b"shellhook: activated proj" in out
@@ -188,7 +160,7 @@ def test_xontrib_load_and_unload(sandbox, xonsh):
     )
 
 
-def test_rc_file_and_autoloaded_xontrib_make_one_hook(sandbox, xonsh):
+def test_rc_file_and_autoloaded_xontrib_make_one_hook(sandbox, start_shell):
     """install.sh's rc.d line and the xontrib xonsh autoloads (shellhook installed beside
     it): whichever comes first wins, the other does nothing."""
     from importlib.metadata import entry_points
@@ -200,10 +172,11 @@ def test_rc_file_and_autoloaded_xontrib_make_one_hook(sandbox, xonsh):
     rc = Path(sandbox.env["XDG_CONFIG_HOME"]) / "xonsh" / "rc.d" / "shellhook.xsh"
     rc.parent.mkdir(parents=True)
     rc.write_text(adapters.get("xonsh").source_line(hook) + "\n")
-    driver = shelldriver.DRIVERS["xonsh"]
+    driver = DRIVERS["xonsh"]
     argv = [*driver(sandbox.root, sandbox.env, hook).argv()]
     argv.remove("--no-rc")
-    sh = xonsh(
+    sh = start_shell(
+        "xonsh",
         argv=argv,
         load="print('autoloaded:', 'shellhook' in __xonsh__.builtins.autoloaded_xontribs)",
     )
@@ -246,11 +219,12 @@ def foreign_xonsh(tmp_path_factory) -> Path:
     return python
 
 
-def test_hook_works_in_a_xonsh_without_shellhook(sandbox, xonsh, foreign_xonsh):
+def test_hook_works_in_a_xonsh_without_shellhook(sandbox, start_shell, foreign_xonsh):
     proj = sandbox.project("proj")
     sandbox.make_venv(sandbox.workon_home / "alpha")
-    sh = xonsh(
-        argv=[str(foreign_xonsh), "-m", "xonsh", "--no-rc", "-i", "--shell-type", "readline"]
+    sh = start_shell(
+        "xonsh",
+        argv=[str(foreign_xonsh), "-m", "xonsh", "--no-rc", "-i", "--shell-type", "readline"],
     )
     assert py(sh, "__import__('sys').prefix") == repr(str(foreign_xonsh.parent.parent))
     path_before = sh.getenv("PATH")
@@ -270,9 +244,9 @@ def test_hook_works_in_a_xonsh_without_shellhook(sandbox, xonsh, foreign_xonsh):
 # -- $PATH, {env_name}, PYTHONHOME -----------------------------------------------------
 
 
-def test_path_stays_a_list_and_keeps_its_entries_as_typed(sandbox, xonsh):
+def test_path_stays_a_list_and_keeps_its_entries_as_typed(sandbox, start_shell):
     proj = sandbox.project("proj")
-    sh = xonsh()
+    sh = start_shell("xonsh")
     sh.run("$PATH = ['$HOME/bin'] + list($PATH) + ['~/tools']")  # stored as typed
     before = ast.literal_eval(py(sh, "$PATH"))  # an EnvPath's repr: entries as stored
     assert before[0] == "$HOME/bin" and before[-1] == "~/tools"
@@ -285,9 +259,9 @@ def test_path_stays_a_list_and_keeps_its_entries_as_typed(sandbox, xonsh):
     assert ast.literal_eval(py(sh, "$PATH")) == ["/opt/mine", *before]
 
 
-def test_venv_path_that_xonsh_would_expand_is_reported(sandbox, xonsh):
+def test_venv_path_that_xonsh_would_expand_is_reported(sandbox, start_shell):
     proj = sandbox.project("dollar$HOME")
-    sh = xonsh()
+    sh = start_shell("xonsh")
     out = sh.cd(proj)
     assert sh.venv() == str(proj / ".venv")
     assert b"$EXPAND_ENV_VARS" in out
@@ -296,10 +270,10 @@ def test_venv_path_that_xonsh_would_expand_is_reported(sandbox, xonsh):
     assert sh.venv() is None
 
 
-def test_env_name_shows_the_label(sandbox, xonsh):
+def test_env_name_shows_the_label(sandbox, start_shell):
     proj = sandbox.project("proj")
     other = sandbox.make_venv(sandbox.home / "other")
-    sh = xonsh()
+    sh = start_shell("xonsh")
     field = "$PROMPT_FIELDS['env_name']()"
     xonsh_own = "__import__('xonsh.prompt.env').prompt.env.env_name()"
     sh.cd(proj)
@@ -314,9 +288,9 @@ def test_env_name_shows_the_label(sandbox, xonsh):
     assert py(sh, field) == py(sh, xonsh_own) == "'[other] '"
 
 
-def test_deactivate_alias_and_pythonhome(sandbox, xonsh):
+def test_deactivate_alias_and_pythonhome(sandbox, start_shell):
     proj = sandbox.project("proj")
-    sh = xonsh()
+    sh = start_shell("xonsh")
     sh.run("$PYTHONHOME = '/some/where'")
     sh.cd(proj)
     assert sh.getenv("PYTHONHOME") is None
@@ -352,11 +326,11 @@ aliases["deactivate"] = lambda: vox_deactivate()  # as vox users often define it
 """
 
 
-def test_vox_style_activation_takes_over_and_leaves_nothing_behind(sandbox, xonsh):
+def test_vox_style_activation_takes_over_and_leaves_nothing_behind(sandbox, start_shell):
     proj = sandbox.project("proj")
     other = sandbox.make_venv(sandbox.home / "other")
     (sandbox.root / "vox.xsh").write_text(VOX)
-    sh = xonsh()
+    sh = start_shell("xonsh")
     sh.run(f"source {sh.quote(str(sandbox.root / 'vox.xsh'))}")
     path_before = sh.getenv("PATH")
     bin_ = os.fsencode(proj / ".venv/bin")
@@ -410,12 +384,12 @@ def vox():
     return lambda sh, *args: sh.run("xontrib load vox; vox " + " ".join(map(sh.quote, args)))
 
 
-def test_vox_activate_of_our_venv_is_the_users_and_a_cd_keeps_it(sandbox, xonsh, vox):
+def test_vox_activate_of_our_venv_is_the_users_and_a_cd_keeps_it(sandbox, start_shell, vox):
     """Issue 8 point 5: `vox activate` of the venv we activated changes nothing visible,
     makes it the user's (no cd undoes it), and its deactivate is the user's."""
     proj = sandbox.project("proj")
     (proj / "sub").mkdir()
-    sh = xonsh()
+    sh = start_shell("xonsh")
     path_before = sh.getenv("PATH")
     sh.cd(proj)
     vox(sh, "activate", str(proj / ".venv"))
@@ -441,11 +415,11 @@ def test_vox_activate_of_our_venv_is_the_users_and_a_cd_keeps_it(sandbox, xonsh,
     assert sh.getenv("PATH") == path_before
 
 
-def test_vox_activate_over_ours_then_cd_then_vox_deactivate(sandbox, xonsh, vox):
+def test_vox_activate_over_ours_then_cd_then_vox_deactivate(sandbox, start_shell, vox):
     a = sandbox.project("a")
     c = sandbox.project("c")
     other = sandbox.make_venv(sandbox.home / "other")
-    sh = xonsh()
+    sh = start_shell("xonsh")
     path_before = sh.getenv("PATH")
     sh.cd(a)
     vox(sh, "activate", str(other))
@@ -462,9 +436,9 @@ def test_vox_activate_over_ours_then_cd_then_vox_deactivate(sandbox, xonsh, vox)
     assert sh.getenv("PATH") == path_before
 
 
-def test_vox_deactivate_of_our_activation_is_the_users_deactivate(sandbox, xonsh, vox):
+def test_vox_deactivate_of_our_activation_is_the_users_deactivate(sandbox, start_shell, vox):
     proj = sandbox.project("proj")
-    sh = xonsh()
+    sh = start_shell("xonsh")
     path_before = sh.getenv("PATH")
     sh.run("$PYTHONHOME = '/some/where'")
     sh.cd(proj)
@@ -478,10 +452,10 @@ def test_vox_deactivate_of_our_activation_is_the_users_deactivate(sandbox, xonsh
     assert_active(sh, proj / ".venv", b"proj")
 
 
-def test_vox_activate_of_the_active_workon_venv(sandbox, xonsh, vox):
+def test_vox_activate_of_the_active_workon_venv(sandbox, start_shell, vox):
     proj = sandbox.project("proj")
     tools = sandbox.make_venv(sandbox.workon_home / "tools")
-    sh = xonsh()
+    sh = start_shell("xonsh")
     path_before = sh.getenv("PATH")
     sh.run("workon tools")
     vox(sh, "activate", str(tools))
@@ -495,10 +469,10 @@ def test_vox_activate_of_the_active_workon_venv(sandbox, xonsh, vox):
     assert sh.getenv("PATH") == path_before
 
 
-def test_child_xonsh_of_a_vox_venv(sandbox, xonsh, vox):
+def test_child_xonsh_of_a_vox_venv(sandbox, start_shell, vox):
     proj = sandbox.project("proj")
     tools = sandbox.make_venv(sandbox.workon_home / "tools")
-    sh = xonsh()
+    sh = start_shell("xonsh")
     path_before = sh.getenv("PATH")
     vox(sh, "activate", "tools")  # by name, in $VIRTUALENV_HOME
     sh.nested()
@@ -541,11 +515,11 @@ def virtualenv(sandbox):
     return make
 
 
-def test_activate_xsh_of_our_venv_changes_nothing_visible(sandbox, xonsh, virtualenv):
+def test_activate_xsh_of_our_venv_changes_nothing_visible(sandbox, start_shell, virtualenv):
     proj = sandbox.home / "proj"
     virtualenv(proj / ".venv")
     sandbox.shellhook("allow", str(proj))
-    sh = xonsh()
+    sh = start_shell("xonsh")
     path_before = sh.getenv("PATH")
     sh.cd(proj)
     sh.run(f"source {sh.quote(str(proj / '.venv/bin/activate.xsh'))}")
@@ -566,11 +540,13 @@ def test_activate_xsh_of_our_venv_changes_nothing_visible(sandbox, xonsh, virtua
     assert_active(sh, proj / ".venv", b"proj")
 
 
-def test_activate_xsh_over_ours_leaves_no_trace_after_its_deactivate(sandbox, xonsh, virtualenv):
+def test_activate_xsh_over_ours_leaves_no_trace_after_its_deactivate(
+    sandbox, start_shell, virtualenv
+):
     a = sandbox.project("a")
     c = sandbox.project("c")
     other = virtualenv(sandbox.home / "other")
-    sh = xonsh()
+    sh = start_shell("xonsh")
     path_before = sh.getenv("PATH")
     sh.run("$PYTHONHOME = '/some/where'")
     sh.cd(a)
@@ -594,7 +570,7 @@ def test_activate_xsh_over_ours_leaves_no_trace_after_its_deactivate(sandbox, xo
 # -- a real prompt theme -------------------------------------------------------------------
 
 
-def test_prompt_bar_theme_shows_the_venv_name_once(sandbox, xonsh, vox):
+def test_prompt_bar_theme_shows_the_venv_name_once(sandbox, start_shell, vox):
     """xontrib-prompt-bar, set up before the hook, shows the venv through {env_name}
     (ours, with its brackets stripped): one name, in the first prompt inside a project
     too; our prefix never stands beside it."""
@@ -603,7 +579,7 @@ def test_prompt_bar_theme_shows_the_venv_name_once(sandbox, xonsh, vox):
     other = sandbox.make_venv(sandbox.home / "other")
     theme = "xontrib load prompt_bar; $PROMPT_FIELDS['prompt_end_xonsh'] = 'SHPROMPT> '"
     load = theme + "\n" + adapters.get("xonsh").source_line(sandbox.hook_file("xonsh"))
-    sh = xonsh(cwd=proj, load=load)
+    sh = start_shell("xonsh", cwd=proj, load=load)
 
     def bar_words() -> list[bytes]:
         # The theme's bar: the line above the prompt (user, host, cwd | venv, time).
@@ -626,9 +602,9 @@ def test_prompt_bar_theme_shows_the_venv_name_once(sandbox, xonsh, vox):
 # -- transport ---------------------------------------------------------------------------
 
 
-def test_fifo_pair_session_and_quiet(sandbox, xonsh):
+def test_fifo_pair_session_and_quiet(sandbox, start_shell):
     proj = sandbox.project("proj")
-    sh = xonsh(env={"SHELLHOOK_QUIET": "1"})
+    sh = start_shell("xonsh", env={"SHELLHOOK_QUIET": "1"})
     out = sh.cd(proj)
     assert b"activated" not in out  # I lines are silenced
     assert sh.venv() == str(proj / ".venv")
@@ -643,12 +619,12 @@ def test_fifo_pair_session_and_quiet(sandbox, xonsh):
     assert not (rundir / f"{sid}.req").exists()  # removed at exit
 
 
-def test_runtime_dir_that_is_a_symlink_is_not_used(sandbox, xonsh, tmp_path):
+def test_runtime_dir_that_is_a_symlink_is_not_used(sandbox, start_shell, tmp_path):
     proj = sandbox.project("proj")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir(mode=0o700)
     (Path(sandbox.env["XDG_RUNTIME_DIR"]) / "shellhook").symlink_to(elsewhere)
-    sh = xonsh()
+    sh = start_shell("xonsh")
     assert b"is a symlink" in sh.transcript  # the one-shot could not start the daemon
     out = sh.cd(proj)  # decided without a daemon, which refuses the directory too
     assert sh.venv() == str(proj / ".venv")
@@ -657,12 +633,12 @@ def test_runtime_dir_that_is_a_symlink_is_not_used(sandbox, xonsh, tmp_path):
     assert sh.getenv("SHELLHOOK_SESSION") is None
 
 
-def test_plain_source_works_too(sandbox, xonsh):
+def test_plain_source_works_too(sandbox, start_shell):
     """`source FILE` (slow: xonsh's own parser) runs the same hook in the session's
     namespace; the rc line and the xontrib then find it there and do nothing."""
     proj = sandbox.project("proj")
     hook = sandbox.hook_file("xonsh")  # named *.xsh, as `source` wants
-    sh = xonsh(load=f"source {adapters.get('xonsh').quote(str(hook))}")
+    sh = start_shell("xonsh", load=f"source {adapters.get('xonsh').quote(str(hook))}")
     assert py(sh, "callable(__shellhook_command)") == "True"
     sh.run(adapters.get("xonsh").source_line(hook))
     sh.run("xontrib load shellhook")

@@ -24,8 +24,8 @@ from typing import NoReturn
 
 import pytest
 
-from tests import shelldriver
 from tests.conftest import require_shell
+from tests.drivers import ShellDriver
 
 P9K_DEBIAN = "/usr/share/powerlevel9k/powerlevel9k.zsh-theme"
 # Colours and the like, and the window title (pure sets it).
@@ -85,12 +85,13 @@ def theme_spawn(sandbox, spawn, theme: str, order: str, cwd: Path):
     return spawn(cwd=cwd, hook=combined)
 
 
-def whole_prompt(sh: shelldriver.ShellDriver) -> bytes:
+def whole_prompt(sh: ShellDriver) -> bytes:
     """The prompt shown last, all its lines, without colours; themes print a line above
     the one that ends in SHPROMPT> (the sync token's line ends just before it)."""
     sh.sync()
-    assert sh.child is not None
-    text = ANSI_RE.sub(b"", sh.child.before + sh.child.after)
+    before, after = sh.child.before, sh.child.after
+    assert isinstance(before, bytes) and isinstance(after, bytes)
+    text = ANSI_RE.sub(b"", before + after)
     return text.replace(b"\r", b"")
 
 

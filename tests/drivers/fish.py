@@ -1,4 +1,4 @@
-"""The fish driver for the end-to-end tests (loaded by tests/shelldriver.py).
+"""The fish driver: ``fish --no-config``, the hook sourced with ``-C``.
 
 fish's line editor repaints what is typed, even with the pty's echo off; the driver
 erases every key binding but self-insert, execute, complete and cancel, so each typed
@@ -12,7 +12,7 @@ import os
 import re
 import uuid
 
-from tests.shelldriver import PROMPT, ShellDriver
+from tests.drivers.base import PROMPT, ShellDriver
 
 # fish's PROMPT_SP: an end-of-output mark, spaces to the last column, carriage returns.
 _ABANDON_LINE_RE = re.compile(rb"\xe2\x8f\x8e *\r(?:\xe2\x8f\x8e *\r)?")
@@ -98,8 +98,7 @@ class FishDriver(ShellDriver):
         # The quotes keep the typed line from matching what echo prints.
         line = f"echo SYNC''{token}"
         self.child.sendline(line)
-        self.child.expect(f"SYNC{token}\r?\n".encode())
-        out = self.child.before
+        out, _ = self.expect(f"SYNC{token}\r?\n".encode())
         self._expect_prompt()
         self.transcript += out
         return clean(out, [line.encode()])
@@ -110,8 +109,7 @@ class FishDriver(ShellDriver):
         # One write: fish turns the tty's echo on for external commands, so a line that
         # arrived while one ran would be echoed by the tty (and left in the output).
         self.child.send(os.fsencode(command) + b"\n" + done.encode() + b"\n")
-        self.child.expect(f"DONE{token}\r?\n".encode())
-        out = self.child.before
+        out, _ = self.expect(f"DONE{token}\r?\n".encode())
         self._expect_prompt()
         self.transcript += out
         return clean(out, [os.fsencode(command), done.encode()])

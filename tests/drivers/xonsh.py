@@ -1,12 +1,13 @@
-"""The xonsh driver for the end-to-end tests (loaded by tests/shelldriver.py)."""
+"""The xonsh driver: ``xonsh --no-rc`` with readline, the hook loaded by the rc line."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 from shellhook.adapters.xonsh import python_literal
-from tests.shelldriver import PROMPT, ShellDriver
+from tests.drivers.base import PROMPT, ShellDriver
 
 
 def xonsh_command(path: str) -> list[str]:
@@ -30,11 +31,20 @@ class XonshDriver(ShellDriver):
     name = "xonsh"
     executable = "xonsh"
 
-    def __init__(self, sandbox, env, hook_file) -> None:
+    def __init__(
+        self,
+        sandbox: Path,
+        env: dict[str, str],
+        hook_file: Path,
+        *,
+        argv: list[str] | None = None,
+        load: str | None = None,
+    ) -> None:
         # Before each prompt xonsh's readline shell asks the terminal where the cursor is
         # (DSR) and reads stdin up to an "R" for up to 0.5 s, swallowing lines typed ahead.
         # It skips that query in SSH sessions; a pty driven by pexpect never answers it.
-        super().__init__(sandbox, {**env, "SSH_TTY": "/dev/pts/shellhook-tests"}, hook_file)
+        env = {**env, "SSH_TTY": "/dev/pts/shellhook-tests"}
+        super().__init__(sandbox, env, hook_file, argv=argv, load=load)
 
     def argv(self) -> list[str]:
         # readline even where prompt_toolkit is installed: a plain line editor for pexpect.
@@ -59,7 +69,7 @@ class XonshDriver(ShellDriver):
         "__import__('signal').signal(2, lambda *a: print('user-trap'))"
     )
 
-    def load_hook_command(self) -> str:
+    def hook_load_line(self) -> str:
         return self.adapter.source_line(self.hook_file)
 
     def dump_command(self, var: str, path: str) -> str:

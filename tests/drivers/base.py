@@ -1,19 +1,18 @@
-"""Drive real interactive shells in a pseudo-terminal, for the end-to-end tests.
+"""The interface every shell driver implements (the drivers are ``tests.drivers.DRIVERS``).
 
-One driver per shell behind one interface: start the shell with shellhook's hook
-loaded, run a command and wait for the next prompt, read a variable's exact bytes.
-Values are quoted with shellhook's own adapters, so hostile names also test quoting.
+A driver starts a real interactive shell in a pseudo-terminal with shellhook's hook
+loaded, runs a command and waits for the next prompt, and reads a variable's exact
+bytes. Values are quoted with shellhook's own adapters, so hostile names also test
+quoting.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import os
 import re
-import shutil
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pexpect
@@ -23,23 +22,37 @@ from shellhook import adapters
 PROMPT = "SHPROMPT>"
 # Every "(name) " prefix in front of the fixed prompt is captured: a doubled one shows.
 PROMPT_RE = re.compile(rb"((?:\([^)\n]*\) )*)SHPROMPT> ")
-PROMPT_LINE_RE = PROMPT_RE
 
 
 class ShellDriver:
-    """Base class: subclasses say how to start the shell and spell a few commands."""
+    """Base class: subclasses say how to start the shell and spell a few commands.
 
-    name: str = ""
-    executable: str = ""
+    ``argv`` replaces the command line that starts the shell, ``load`` the command that
+    loads the hook (tests of other ways in: the xontrib, a user's own prompt...).
+    """
 
-    def __init__(self, sandbox: Path, env: dict[str, str], hook_file: Path) -> None:
+    name: str = ""  # the adapter's name (shellhook.adapters.SHELLS)
+    executable: str = ""  # what must be installed (a missing one is a skip outside CI)
+
+    def __init__(
+        self,
+        sandbox: Path,
+        env: dict[str, str],
+        hook_file: Path,
+        *,
+        argv: list[str] | None = None,
+        load: str | None = None,
+    ) -> None:
         self.sandbox = sandbox
         self.env = env
         self.hook_file = hook_file
         self.adapter = adapters.get(self.name)
-        self.child: pexpect.spawn | None = None
+        self.argv_override = argv
+        self.load_override = load
+        self._child: pexpect.spawn[bytes] | None = None
         self.transcript = b""
         self.prompt_prefix = b""  # what stood before the fixed prompt text last time
+        self.last_prompt_line = b""  # the whole line of the last prompt, as painted
 
     # -- per shell ----------------------------------------------------------------
     def argv(self) -> list[str]:
@@ -66,9 +79,13 @@ class ShellDriver:
     request_suffix = ".req"  # the file this shell's requests go to (docs/protocol.md)
     strict_options = ""  # the most hostile option settings a user might have
 
+    def hook_load_line(self) -> str:
+        """How this shell loads the hook file by default."""
+        return "source " + self.quote(str(self.hook_file))
+
     def load_hook_command(self) -> str:
         """The command that loads the hook file (again)."""
-        return "source " + self.quote(str(self.hook_file))
+        return self.hook_load_line() if self.load_override is None else self.load_override
 
     def path_edit(self, prepend: str, append: str) -> str:
         """A command adding ``prepend`` in front of PATH and ``append`` at its end."""
@@ -106,11 +123,19 @@ class ShellDriver:
         self.sync()
 
     # -- common -------------------------------------------------------------------
-    def start(self, cwd: Path | str | None = None, argv: list[str] | None = None) -> ShellDriver:
+    @property
+    def child(self) -> pexpect.spawn[bytes]:
+        """The pexpect process of the shell (once started)."""
+        if self._child is None:
+            raise RuntimeError(f"the {self.name} driver has not been started")
+        return self._child
+
+    def start(self, cwd: Path | str | None = None) -> ShellDriver:
         """Spawn the shell (optionally in ``cwd``) and wait for the first prompt."""
-        self.child = pexpect.spawn(
-            (argv or self.argv())[0],
-            (argv or self.argv())[1:],
+        argv = self.argv_override or self.argv()
+        self._child = pexpect.spawn(
+            argv[0],
+            argv[1:],
             env=self.env,
             cwd=os.fsencode(cwd) if cwd else str(self.sandbox),
             timeout=15,
@@ -122,31 +147,36 @@ class ShellDriver:
         self.sync()
         return self
 
+    def expect(self, pattern: bytes | re.Pattern[bytes]) -> tuple[bytes, re.Match[bytes]]:
+        """Wait for ``pattern``; what came before it, and the match."""
+        self.child.expect(pattern)
+        before, match = self.child.before, self.child.match
+        assert isinstance(before, bytes) and isinstance(match, re.Match), (before, match)
+        return before, match
+
     def sync(self) -> bytes:
         """Wait until the shell has run everything sent so far and shows a prompt."""
         token = uuid.uuid4().hex[:12]
         self.child.sendline(f"echo SYNC{token}")
-        self.child.expect(f"SYNC{token}\r?\n".encode())
-        out = self.child.before
+        out, _ = self.expect(f"SYNC{token}\r?\n".encode())
         self._expect_prompt()
         self.transcript += out
         return out
 
     def _expect_prompt(self) -> None:
-        self.child.expect(PROMPT_RE)
-        self.prompt_prefix = self.child.match.group(1) or b""
-        self.last_prompt_line = self.child.before.rsplit(b"\n", 1)[-1] + self.child.after
+        before, match = self.expect(PROMPT_RE)
+        self.prompt_prefix = match.group(1) or b""
+        self.last_prompt_line = before.rsplit(b"\n", 1)[-1] + match.group(0)
 
     def run(self, command: str) -> bytes:
         """Run ``command``; return its output (and anything printed before its prompt)."""
         token = uuid.uuid4().hex[:12]
         self.child.sendline(os.fsencode(command))  # bytes: non-UTF-8 names go through as is
         self.child.sendline(f"echo DONE{token}")
-        self.child.expect(f"DONE{token}\r?\n".encode())
-        out = self.child.before
+        out, _ = self.expect(f"DONE{token}\r?\n".encode())
         self._expect_prompt()
         self.transcript += out
-        return PROMPT_LINE_RE.sub(b"", out.replace(b"\r\n", b"\n"))
+        return PROMPT_RE.sub(b"", out.replace(b"\r\n", b"\n"))
 
     def cd(self, path: Path | str | bytes) -> bytes:
         """``cd`` into ``path`` (any bytes), quoted by the shell's adapter."""
@@ -190,12 +220,11 @@ class ShellDriver:
     def answer_prompt(self, command: str, question: bytes, answer: str) -> bytes:
         """Run ``command``, wait for ``question`` and type ``answer``; return the output."""
         self.child.sendline(os.fsencode(command))
-        self.child.expect(re.escape(question))
-        out = self.child.before + self.child.after
+        before, match = self.expect(re.escape(question))
         self.child.sendline(answer)
-        return out + self.sync()
+        return before + match.group(0) + self.sync()
 
-    def wait_for(self, condition, timeout: float = 5.0) -> bool:
+    def wait_for(self, condition: Callable[[], bool], timeout: float = 5.0) -> bool:
         """Press enter (a new prompt) until ``condition()`` holds, up to ``timeout`` s."""
         deadline = time.monotonic() + timeout
         while not condition():
@@ -206,87 +235,14 @@ class ShellDriver:
 
     def close(self) -> None:
         """End the shell."""
-        if self.child is not None and self.child.isalive():
-            self.child.sendline("exit")
+        if self._child is not None and self._child.isalive():
+            self._child.sendline("exit")
             time.sleep(0.05)
-            self.child.close(force=True)
+            self._child.close(force=True)
 
 
-class BashDriver(ShellDriver):
-    """bash --norc, hook sourced by hand."""
-
-    name = "bash"
-    executable = "bash"
-
-    def argv(self) -> list[str]:
-        return ["bash", "--norc", "--noprofile", "-i"]
-
-    strict_options = (
-        "set -u -o pipefail -C; shopt -s failglob nullglob extglob; trap 'echo user-trap' INT"
-    )
-
-    def setup_lines(self) -> list[str]:
-        return [
-            "bind 'set enable-bracketed-paste off' 2>/dev/null",
-            f"PS1='{PROMPT} '",
-            self.load_hook_command(),
-        ]
+class PosixDriver(ShellDriver):
+    """What the bash and zsh drivers share."""
 
     def dump_command(self, var: str, path: str) -> str:
         return f'[ -n "${{{var}+set}}" ] && printf \'%s\' "${var}" > {self.quote(path)}'
-
-
-class ZshDriver(ShellDriver):
-    """zsh -f (no rc files), hook sourced by hand."""
-
-    name = "zsh"
-    executable = "zsh"
-
-    def argv(self) -> list[str]:
-        return ["zsh", "-f", "-i"]
-
-    def setup_lines(self) -> list[str]:
-        # Without ZLE zsh does not redraw typed lines into the output (completion tests
-        # that need ZLE turn it back on with `setopt zle`).
-        return [
-            "unsetopt zle",
-            "stty -echo",
-            "ttyctl -f",
-            f"PS1='{PROMPT} '",
-            "PROMPT_EOL_MARK=''",
-            self.load_hook_command(),
-        ]
-
-    def complete_and_run(self, text: str) -> None:
-        """Completion needs ZLE, which this driver otherwise keeps off."""
-        self.child.sendline("setopt zle")
-        self.sync()
-        super().complete_and_run(text)
-        self.run("unsetopt zle")
-
-    # zsh expands parameters in a prompt only with PROMPT_SUBST (themes set it).
-    venv_theme = "setopt prompt_subst; " + ShellDriver.venv_theme
-
-    strict_options = (
-        "setopt nounset ksh_arrays sh_word_split no_clobber err_return "
-        "no_unset warn_create_global; trap 'echo user-trap' INT"
-    )
-
-    def dump_command(self, var: str, path: str) -> str:
-        return f'[ -n "${{{var}+set}}" ] && printf \'%s\' "${var}" > {self.quote(path)}'
-
-
-def _drivers() -> dict[str, type[ShellDriver]]:
-    found: list[type[ShellDriver]] = [BashDriver, ZshDriver]
-    for module in ("tests.shelldriver_fish", "tests.shelldriver_xonsh"):
-        with contextlib.suppress(ModuleNotFoundError):
-            found.append(importlib.import_module(module).DRIVER)
-    return {d.name: d for d in found}
-
-
-DRIVERS = _drivers()
-
-
-def available(name: str) -> bool:
-    """True when the shell's executable is installed."""
-    return shutil.which(DRIVERS[name].executable) is not None
