@@ -30,9 +30,11 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The checkout, for the bench package (after what is installed: the shellhook measured
+# is the one this Python imports).
+sys.path.append(str(Path(__file__).resolve().parent.parent))
 
-from shellspec import (  # noqa: E402  (bench/ is not a package)
+from bench.shellspec import (  # noqa: E402
     PROJECT_A,
     PROJECT_B,
     PROMPT,
@@ -41,8 +43,7 @@ from shellspec import (  # noqa: E402  (bench/ is not a package)
     ShellSpec,
     find_executable,
 )
-from term import Term, TermError  # noqa: E402
-
+from bench.term import Term, TermError  # noqa: E402
 from shellhook import adapters  # noqa: E402  (hook file names, install.sh's rc lines)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -177,9 +178,9 @@ class Sandbox:
         if proc.returncode != 0:
             raise RuntimeError(f"shellhook daemon start failed: {proc.stderr.strip()}")
 
-    def hook_file(self, shell: str, ext: str) -> Path:
+    def hook_file(self, shell: str) -> Path:
         """``shellhook init SHELL`` written to a file, as install.sh does."""
-        path = self.root / f"hook.{ext}"
+        path = self.root / f"hook.{adapters.get(shell).extension}"
         proc = self.shellhook("init", shell)
         if proc.returncode != 0:
             raise RuntimeError(f"shellhook init {shell} failed: {proc.stderr.strip()}")
@@ -599,7 +600,7 @@ def bench_shell(box: Sandbox, name: str, settings: Settings) -> ShellResult:
     """Every measure for one shell."""
     spec = SPECS[name](find_executable(name) or name)
     result = ShellResult(name, spec.version())
-    hook_line = adapters.get(name).source_line(box.hook_file(name, spec.ext))
+    hook_line = adapters.get(name).source_line(box.hook_file(name))
     variants = [v for v in VARIANTS if v != "direnv" or (box.direnv and spec.has_direnv_hook)]
     if "direnv" not in variants:
         result.notes.append(

@@ -22,6 +22,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from shellhook import adapters
+
 PROMPT = "SHPROMPT> "
 VARIANTS = ("none", "shellhook", "direnv")
 PHASES = ("prompt", "inout", "between")
@@ -34,13 +36,17 @@ PROJECT_B = "proj_b"
 class ShellSpec:
     """What the benchmark needs to know about one shell."""
 
-    name = ""
-    ext = ""  # file name extension the shell's `source` expects
+    name = ""  # the adapter's name (shellhook.adapters.SHELLS)
     prompt_budget_us = 50.0  # DESIGN.md section 8: added per unchanged prompt
     has_direnv_hook = True  # direnv ships a hook for this shell
 
     def __init__(self, executable: str) -> None:
         self.executable = executable
+
+    @property
+    def ext(self) -> str:
+        """File name extension the shell's ``source`` expects: its adapter's."""
+        return adapters.get(self.name).extension
 
     # -- start-up -------------------------------------------------------------------
     def rc_path(self, rcdir: Path) -> Path:
@@ -115,7 +121,6 @@ class Bash(ShellSpec):
     """bash: ``--rcfile`` (no /etc/bash.bashrc, no ~/.bashrc), readline on."""
 
     name = "bash"
-    ext = "bash"
 
     def argv(self, rcdir: Path) -> list[str]:
         return [self.executable, "--noprofile", "--rcfile", str(self.rc_path(rcdir)), "-i"]
@@ -165,7 +170,6 @@ class Zsh(ShellSpec):
     """zsh: ``-d`` (no global rc files) and ``$ZDOTDIR/.zshrc``, ZLE on."""
 
     name = "zsh"
-    ext = "zsh"
 
     def rc_path(self, rcdir: Path) -> Path:
         return rcdir / ".zshrc"
@@ -224,7 +228,6 @@ class Fish(ShellSpec):
     """fish: ``--no-config`` and ``-C 'source RC'``."""
 
     name = "fish"
-    ext = "fish"
 
     def quote(self, value: str) -> str:
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -305,7 +308,6 @@ class Xonsh(ShellSpec):
     """
 
     name = "xonsh"
-    ext = "xsh"
     prompt_budget_us = 200.0
     has_direnv_hook = False  # direnv has no xonsh hook (third-party xontribs only)
 

@@ -210,8 +210,8 @@ def spawn(sandbox: Sandbox, start_shell: StartShell, shell_name: str) -> Callabl
         run before (after) the hook loads, as lines earlier (later) in an rc file would."""
         cls = DRIVERS[shell_name]
         hook = hook or sandbox.hook_file(shell_name)
-        if pre_hook or post_hook:
-            wanted = pre_hook or post_hook
+        wanted = pre_hook or post_hook
+        if wanted:
             if not getattr(cls, wanted):
                 pytest.skip(f"{shell_name}: no {wanted}")
             texts = [getattr(cls, pre_hook) if pre_hook else "", hook.read_text()]
