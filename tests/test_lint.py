@@ -4,28 +4,40 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from shellhook import adapters
 from tests.conftest import require_shell
 
 SHELLS_DIR = Path(__file__).resolve().parent.parent / "shells"
 
+# How each shell (by adapter name) checks a script of its own without running it.
 CHECKS = {
     "bash": ["shellcheck", "-S", "warning"],
     "zsh": ["zsh", "-n"],
     "fish": ["fish", "--no-execute"],
+    # The xonsh hook and commands are plain Python on purpose (shells/shellhook.xsh).
+    "xonsh": [
+        sys.executable,
+        "-c",
+        "import sys; compile(open(sys.argv[1]).read(), sys.argv[1], 'exec')",
+    ],
 }
 
+# Every file an adapter ships: its hook script and its commands file.
+SCRIPTS = [
+    (shell, SHELLS_DIR / name)
+    for shell in adapters.SHELLS
+    for name in (adapters.get(shell).script, f"commands.{adapters.get(shell).extension}")
+]
 
-@pytest.mark.parametrize(
-    "path",
-    sorted(p for p in SHELLS_DIR.iterdir() if p.suffix.lstrip(".") in CHECKS),
-    ids=lambda p: p.name,
-)
-def test_hook_script_lints(path):
-    command = CHECKS[path.suffix.lstrip(".")]
+
+@pytest.mark.parametrize(("shell", "path"), SCRIPTS, ids=[p.name for _, p in SCRIPTS])
+def test_hook_script_lints(shell, path):
+    command = CHECKS[shell]
     require_shell(command[0])
     out = subprocess.run([*command, str(path)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr

@@ -40,6 +40,10 @@ PRINT = {
     "bash": (["bash", "-c"], 'printf %s "$__shellhook_python"'),
     "zsh": (["zsh", "-c"], 'printf %s "$__shellhook_python"'),
     "fish": (["fish", "--no-config", "-c"], 'builtin printf %s "$__shellhook_python"'),
+    "xonsh": (
+        ["xonsh", "--no-rc", "-c"],
+        "import os, sys; _ = sys.stdout.buffer.write(os.fsencode(__shellhook_python))",
+    ),
 }
 
 
@@ -50,13 +54,16 @@ def test_assign_round_trips(shell, value, tmp_path):
     adapter = adapters.get(shell)
     argv, print_var = PRINT[shell]
     script = adapter.assign("__shellhook_python", value) + "\n" + print_var + "\n"
-    out = subprocess.run([*argv, script], capture_output=True, cwd=tmp_path, timeout=10)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}
+    env["HOME"] = str(tmp_path)  # nothing a shell writes at start-up goes to the real HOME
+    out = subprocess.run([*argv, script], capture_output=True, cwd=tmp_path, env=env, timeout=30)
     assert out.returncode == 0, out.stderr
     assert out.stdout == os.fsencode(value)
     assert not (tmp_path / "pwned").exists()
 
 
+@pytest.mark.parametrize("shell", adapters.SHELLS)
 @pytest.mark.parametrize("value", NASTY)
-def test_quote_is_one_line_of_ascii_when_needed(value):
-    quoted = adapters.get("bash").quote(value)
+def test_quote_is_one_line_of_ascii_when_needed(shell, value):
+    quoted = adapters.get(shell).quote(value)
     assert "\n" not in quoted and quoted.isascii()
