@@ -125,6 +125,10 @@ def decide(req: Request, target: Target, ctx: Context) -> Ops:
 
     if ctx.config_error:
         ops.append((p.OP_WARN, f"shellhook: {path_for_terminal(ctx.config_error)}"))
+    suppressed = req.suppressed
+    if suppressed and not within(req.pwd, suppressed):
+        ops.append((p.OP_SUPPRESS, ""))  # left the project: off ends, whatever is active
+        suppressed = ""
     if venv and venv != marker:
         # A manual (or foreign, inherited) activation: never replaced by a cd.
         if marker:
@@ -137,11 +141,6 @@ def decide(req: Request, target: Target, ctx: Context) -> Ops:
     if marker and not venv:
         ops.append((p.OP_FORGET, ""))  # VIRTUAL_ENV was unset by hand
         marker = ""
-
-    suppressed = req.suppressed
-    if suppressed and not within(req.pwd, suppressed):
-        ops.append((p.OP_SUPPRESS, ""))
-        suppressed = ""
 
     res = target.res
     wanted = res.venv if target.usable and not suppressed else None

@@ -40,11 +40,17 @@ _shellhook_mkvenv() {
     '--no-uv[use python -m venv]' '1::name:'
 }
 
+_shellhook_lsvenv() {
+  # Completion (compsys) for lsvenv.
+  _arguments -s '--json[machine-readable output]'
+}
+
 __shellhook_compdef() {
   # Register with compsys if compinit has been loaded; true if it was.
   (( $+functions[compdef] )) || return 1
   compdef _shellhook_venvs workon rmvenv
   compdef _shellhook_mkvenv mkvenv
+  compdef _shellhook_lsvenv lsvenv
   return 0
 }
 
@@ -62,6 +68,7 @@ if ! __shellhook_compdef; then
   # Without compsys: compctl (compsys also uses these when zsh/compctl is loaded).
   if zmodload -e zsh/compctl || zmodload zsh/compctl 2>/dev/null; then
     compctl -K __shellhook_venv_names workon rmvenv
+    compctl -k '(--json --help)' lsvenv
   fi
   typeset -ga precmd_functions
   precmd_functions+=(__shellhook_compdef_later)

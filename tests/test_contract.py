@@ -141,7 +141,7 @@ ON_PURPOSE: dict[str, set[str]] = {
     # chaining a cd function defined before (kept as __shellhook_user_cd).
     "bash": {"cd", "pushd", "popd"},
     # compsys completion functions: named _COMMAND-ish by zsh convention ($_comps shows them).
-    "zsh": {"_shellhook_venvs", "_shellhook_mkvenv"},
+    "zsh": {"_shellhook_venvs", "_shellhook_mkvenv", "_shellhook_lsvenv"},
     # The prompt: our wrapper around the user's, which it keeps as __shellhook_user_prompt;
     # and activate.fish's saved prompt, given the user's own (not our wrapper) when a venv
     # is sourced over ours, so that venv's deactivate leaves no trace of ours (DESIGN §4).
