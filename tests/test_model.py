@@ -29,8 +29,8 @@ from tests.drivers import DRIVERS
 from tests.test_habits import venv_bins
 
 PROJECTS = ("alpha", "beta")
-STEPS = int(os.environ.get("SHELLHOOK_MODEL_STEPS", "30"))
-EXAMPLES = int(os.environ.get("SHELLHOOK_MODEL_EXAMPLES", "6"))
+STEPS = int(os.environ.get("SHELLHOOK_MODEL_STEPS", "30"))  # per sequence
+EXAMPLES = int(os.environ.get("SHELLHOOK_MODEL_EXAMPLES", "8"))  # sequences per shell
 
 
 @dataclass(frozen=True)
