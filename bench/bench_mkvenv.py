@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -27,6 +28,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
+BUDGET_MS = 150  # workon, mkvenv, rmvenv, lsvenv: wall time of one run (issue 12)
 
 
 @dataclass
@@ -137,6 +139,56 @@ class Bench:
             self.time(self.shellhook + ["--version"], self.home) for _ in range(n)
         )
 
+    def timed(
+        self, args: list[str], cwd: Path, argv: list[str] | None = None
+    ) -> tuple[float, float]:
+        """(wall, CPU) seconds of one ``shellhook ARGS`` run as the hook runs it (or of
+        ``argv``)."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall = self.time(argv or self.shellhook + args, cwd)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return wall, cpu
+
+    def commands(self, n: int, uv: str | None) -> list[tuple[str, float, float]]:
+        """Median wall and CPU time of the venv commands (DESIGN §8 / issue: ≤ 150 ms).
+
+        mkvenv here is ``--without-pip`` (with uv when it is on PATH): the command's own
+        cost, not pip's; rmvenv removes that venv again. Every run is a fresh process.
+        """
+        name = "benchnamed"
+        subprocess.run(
+            [*self.shellhook, "mkvenv", "--without-pip", name],
+            cwd=self.home,
+            env=self.env,
+            capture_output=True,
+            check=True,
+        )
+        runs: dict[str, list[tuple[float, float]]] = {}
+        mk = ["mkvenv", "--without-pip"] + ([] if uv else ["--no-uv"])
+        for _ in range(n):
+            for label, argv in (
+                ("(python -I -c pass)", [PY, "-I", "-c", "pass"]),
+                ("(python -I -S -c pass)", [PY, "-I", "-S", "-c", "pass"]),
+            ):
+                runs.setdefault(label, []).append(self.timed([], self.home, argv))
+            for label, args, cwd in (
+                ("--version", ["--version"], self.home),
+                ("workon", ["workon"], self.home),
+                ("workon NAME", ["workon", "--no-cd", name], self.home),
+                ("lsvenv", ["lsvenv"], self.home),
+                ("status", ["status"], self.home),
+            ):
+                runs.setdefault(label, []).append(self.timed(args, cwd))
+            proj = self.project()
+            runs.setdefault(" ".join(mk), []).append(self.timed(mk, proj))
+            runs.setdefault("rmvenv -y", []).append(self.timed(["rmvenv", "-y"], proj))
+            shutil.rmtree(proj)
+        return [
+            (label, statistics.median(w for w, _ in r), statistics.median(c for _, c in r))
+            for label, r in runs.items()
+        ]
+
 
 def other_python() -> str | None:
     """Another CPython than this one (pyenv or pythonX.Y on PATH), for the subprocess path."""
@@ -196,12 +248,28 @@ def scenarios(uv: str | None, fast: int, slow: int) -> list[Scenario]:
     return out
 
 
-def report(results: list[Scenario], startup: float, uv: str | None) -> str:
+def report(
+    results: list[Scenario],
+    startup: float,
+    uv: str | None,
+    commands: list[tuple[str, float, float]],
+) -> str:
     lines = [
         f"mkvenv benchmark: Python {sys.version.split()[0]} ({PY}); uv: {uv or 'not on PATH'}",
         f"shellhook start-up (python -I -m shellhook --version): {startup * 1000:.0f} ms",
         "",
     ]
+    if commands:
+        lines.append(
+            f"venv commands (python -I -m shellhook ..., medians; budget {BUDGET_MS} ms wall):"
+        )
+        for label, wall, cpu in commands:
+            mark = "" if label.startswith("(") else "PASS" if wall * 1000 <= BUDGET_MS else "OVER"
+            row = f"  {label:<28} {wall * 1000:5.0f} ms wall  {cpu * 1000:5.0f} ms CPU  {mark}"
+            lines.append(row.rstrip())
+        lines.append("")
+    if not results:
+        return "\n".join(lines)
     head = ("reference", "runs", "mkvenv", "reference", "ratio", "budget", "mark")
     rows = [head]
     for s in results:
@@ -241,6 +309,15 @@ def main(argv: list[str] | None = None) -> int:
         default=5,
         help="runs of each side when pip is installed (default 5)",
     )
+    parser.add_argument(
+        "--command-runs",
+        type=int,
+        default=11,
+        help="runs of each venv command for the start-up table (default 11; 0: none)",
+    )
+    parser.add_argument(
+        "--commands-only", action="store_true", help="only the venv commands' start-up table"
+    )
     parser.add_argument("--quick", action="store_true", help="3 and 1 runs: a smoke test")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
@@ -250,7 +327,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="shellhook-bench-mkvenv-") as tmp:
         bench = Bench(Path(tmp), uv)
         startup = bench.startup(5)
-        for scenario in scenarios(uv, fast, slow):
+        runs = 3 if args.quick else args.command_runs
+        print(f"measuring: the venv commands ({runs} runs each)", file=sys.stderr, flush=True)
+        commands = bench.commands(runs, uv) if runs > 0 else []
+        for scenario in [] if args.commands_only else scenarios(uv, fast, slow):
             print(
                 f"measuring: {scenario.title} ({scenario.iterations} × 2 runs)",
                 file=sys.stderr,
@@ -267,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps(
                 {
                     "startup_s": startup,
+                    "commands": [
+                        {"command": c, "wall_s": w, "cpu_s": cpu} for c, w, cpu in commands
+                    ],
                     "uv": uv,
                     "python": PY,
                     "results": [
@@ -277,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     else:
-        print(report(results, startup, uv))
+        print(report(results, startup, uv, commands))
     return 0
 
 
