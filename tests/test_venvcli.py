@@ -586,6 +586,7 @@ def test_lsvenv_json(sandbox):
             "python": version,
             "project": str(proj),
             "active": False,
+            "broken": None,
         },
         {
             "name": "proj",
@@ -594,11 +595,51 @@ def test_lsvenv_json(sandbox):
             "python": version,
             "project": str(proj),
             "active": True,
+            "broken": None,
         },
     ]
     table = run(sandbox, "lsvenv", cwd=sandbox.home, env={"VIRTUAL_ENV": str(alpha)}).stdout
-    assert table.splitlines()[0].split() == ["*", "alpha", version, "~/proj"]
-    assert table.splitlines()[1].split() == ["proj", version, "~/proj"]
+    assert [line.split() for line in table.splitlines()] == [
+        ["NAME", "PYTHON", "PROJECT"],
+        ["*", "alpha", version, "~/proj"],
+        ["~/proj", version, "~/proj"],  # a project venv: named by its project
+    ]
+
+
+def test_lsvenv_marks_broken_venvs_with_the_reason(sandbox):
+    broken = sandbox.make_venv(sandbox.workon_home / "old")
+    (broken / "bin" / "python").unlink()
+    proj = project(sandbox)
+    assert run(sandbox, "mkvenv", "--without-pip", cwd=proj).returncode == 0
+    (proj / ".venv" / "bin" / "python").unlink()
+    out = run(sandbox, "lsvenv", cwd=sandbox.home)
+    lines = out.stdout.splitlines()
+    assert lines[1].split()[:3] == ["old", ".".join(map(str, sys.version_info[:3])), "-"]
+    assert lines[1].endswith(
+        "broken: its python is missing (bin/python); recreate it with: mkvenv --force old"
+    )
+    assert lines[2].endswith("recreate it with: cd ~/proj && mkvenv --force")
+    rows = json.loads(run(sandbox, "lsvenv", "--json", cwd=sandbox.home).stdout)
+    assert [r["broken"] for r in rows] == ["its python is missing (bin/python)"] * 2
+
+
+def test_status_config_and_the_daemons_workon_home(sandbox):
+    out = run(sandbox, "status", cwd=sandbox.home)
+    assert out.returncode == 0, out.stderr
+    assert "config:      none (defaults)" in out.stdout
+    assert "WORKON_HOME: ~/.virtualenvs\n" in out.stdout
+    config = Path(sandbox.env["XDG_CONFIG_HOME"]) / "shellhook" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("quiet = true\n")
+    sandbox.shellhook("daemon", "start")  # with the sandbox's WORKON_HOME
+    out = run(sandbox, "status", cwd=sandbox.home, env={"WORKON_HOME": str(sandbox.home / "w")})
+    assert "config:      ~/.config/shellhook/config.toml" in out.stdout
+    assert "WORKON_HOME: ~/w\n" in out.stdout
+    if sys.platform.startswith("linux"):
+        assert "the daemon's is ~/.virtualenvs" in out.stdout
+        assert "shellhook daemon restart" in out.stdout
+    out = run(sandbox, "status", cwd=sandbox.home)
+    assert "the daemon's is" not in out.stdout
 
 
 @pytest.mark.parametrize("dirname", ["--system-site-packages", "-rf", "$(id)", "a b", "`id`"])
