@@ -240,8 +240,9 @@ def test_lsvenv_marks_the_active_venv(sandbox, spawn):
     sh = spawn(cwd=proj)
     assert status_of(sh, "mkvenv --without-pip")[0] == 0
     lines = [line.split() for line in printed(sh.run("lsvenv"))]
-    assert [line[0] for line in lines if line[0] != b"*"] == [b"alpha"]
-    assert [line[:2] for line in lines if line[0] == b"*"][0] == [b"*", b"proj"]
+    assert lines[0] == [b"NAME", b"PYTHON", b"PROJECT"]
+    assert [line[0] for line in lines[1:] if line[0] != b"*"] == [b"alpha"]
+    assert [line[:2] for line in lines if line[0] == b"*"][0] == [b"*", b"~/proj"]
 
 
 @pytest.mark.parametrize("uv_works", [True, False], ids=["uv", "failing-uv"])
