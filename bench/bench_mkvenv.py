@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""mkvenv against the tools it drives, as ratios (DESIGN.md section 8: mkvenv
-≤ 1.2 × ``uv venv`` when uv is on PATH, else ≤ 1.1 × ``python -m venv``).
+"""mkvenv against the tools it drives, as ratios (DESIGN.md section 8: mkvenv, with pip,
+≤ 1.2 × ``uv venv --seed`` when uv is on PATH, else ≤ 1.1 × ``python -m venv``), and the
+wall time of each venv command (issue 12: ≤ 150 ms).
 
 Run ``python3 bench/bench_mkvenv.py`` (``--help`` for options). Everything happens in a
 throw-away HOME: each run creates a venv in a fresh project directory, the way a user
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -27,6 +29,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
+NETWORK_ENV = ("SSL_CERT_", "UV_", "PIP_", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+BUDGET_MS = 150  # workon, mkvenv, rmvenv, lsvenv: wall time of one run (issue 12)
 
 
 @dataclass
@@ -77,6 +81,11 @@ class Bench:
             "SHELLHOOK_OPS_SEQ": "1",
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
         }
+        # The user's network settings (a proxy, its CA bundle, uv's and pip's indexes):
+        # `uv venv --seed` needs them to reach the index, as in the user's shell.
+        for key, value in os.environ.items():
+            if key.startswith(NETWORK_ENV) or key.lower().endswith("_proxy"):
+                self.env.setdefault(key, value)
         isolated = (
             subprocess.run(
                 [PY, "-I", "-c", "import shellhook"],
@@ -137,6 +146,56 @@ class Bench:
             self.time(self.shellhook + ["--version"], self.home) for _ in range(n)
         )
 
+    def timed(
+        self, args: list[str], cwd: Path, argv: list[str] | None = None
+    ) -> tuple[float, float]:
+        """(wall, CPU) seconds of one ``shellhook ARGS`` run as the hook runs it (or of
+        ``argv``)."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall = self.time(argv or self.shellhook + args, cwd)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return wall, cpu
+
+    def commands(self, n: int, uv: str | None) -> list[tuple[str, float, float]]:
+        """Median wall and CPU time of the venv commands (DESIGN §8 / issue: ≤ 150 ms).
+
+        mkvenv here is ``--without-pip`` (with uv when it is on PATH): the command's own
+        cost, not pip's; rmvenv removes that venv again. Every run is a fresh process.
+        """
+        name = "benchnamed"
+        subprocess.run(
+            [*self.shellhook, "mkvenv", "--without-pip", name],
+            cwd=self.home,
+            env=self.env,
+            capture_output=True,
+            check=True,
+        )
+        runs: dict[str, list[tuple[float, float]]] = {}
+        mk = ["mkvenv", "--without-pip"] + ([] if uv else ["--no-uv"])
+        for _ in range(n):
+            for label, argv in (
+                ("(python -I -c pass)", [PY, "-I", "-c", "pass"]),
+                ("(python -I -S -c pass)", [PY, "-I", "-S", "-c", "pass"]),
+            ):
+                runs.setdefault(label, []).append(self.timed([], self.home, argv))
+            for label, args, cwd in (
+                ("--version", ["--version"], self.home),
+                ("workon", ["workon"], self.home),
+                ("workon NAME", ["workon", "--no-cd", name], self.home),
+                ("lsvenv", ["lsvenv"], self.home),
+                ("status", ["status"], self.home),
+            ):
+                runs.setdefault(label, []).append(self.timed(args, cwd))
+            proj = self.project()
+            runs.setdefault(" ".join(mk), []).append(self.timed(mk, proj))
+            runs.setdefault("rmvenv -y", []).append(self.timed(["rmvenv", "-y"], proj))
+            shutil.rmtree(proj)
+        return [
+            (label, statistics.median(w for w, _ in r), statistics.median(c for _, c in r))
+            for label, r in runs.items()
+        ]
+
 
 def other_python() -> str | None:
     """Another CPython than this one (pyenv or pythonX.Y on PATH), for the subprocess path."""
@@ -153,8 +212,9 @@ def other_python() -> str | None:
 
 
 def scenarios(uv: str | None, fast: int, slow: int) -> list[Scenario]:
-    # mkvenv's default: with uv, `uv venv` (no pip: uv pip installs); without, python -m
-    # venv with pip. The budget applies to the default of the machine.
+    # mkvenv's default: a venv with pip, made by uv when it is on PATH (pip from uv's
+    # cache, else the index), else by python -m venv. The budget applies to the default
+    # of the machine, against what a user would type for the same venv.
     out = [
         Scenario(
             "python -m venv (with pip)",
@@ -184,11 +244,24 @@ def scenarios(uv: str | None, fast: int, slow: int) -> list[Scenario]:
         )
     if uv:
         out += [
-            Scenario("uv venv", [], [uv, "venv", "--quiet", "{target}"], 1.2, fast),
             Scenario(
-                "uv venv --python PY",
+                "uv venv --seed (with pip)",
                 [],
-                [uv, "venv", "--quiet", "--python", PY, "{target}"],
+                [uv, "venv", "--quiet", "--seed", "{target}"],
+                1.2,
+                fast,
+            ),
+            Scenario(
+                "uv venv --seed --offline (pip from uv's cache)",
+                [],
+                [uv, "venv", "--quiet", "--seed", "--offline", "{target}"],
+                None,
+                fast,
+            ),
+            Scenario(
+                "uv venv (mkvenv --without-pip)",
+                ["--without-pip"],
+                [uv, "venv", "--quiet", "{target}"],
                 None,
                 fast,
             ),
@@ -196,12 +269,28 @@ def scenarios(uv: str | None, fast: int, slow: int) -> list[Scenario]:
     return out
 
 
-def report(results: list[Scenario], startup: float, uv: str | None) -> str:
+def report(
+    results: list[Scenario],
+    startup: float,
+    uv: str | None,
+    commands: list[tuple[str, float, float]],
+) -> str:
     lines = [
         f"mkvenv benchmark: Python {sys.version.split()[0]} ({PY}); uv: {uv or 'not on PATH'}",
         f"shellhook start-up (python -I -m shellhook --version): {startup * 1000:.0f} ms",
         "",
     ]
+    if commands:
+        lines.append(
+            f"venv commands (python -I -m shellhook ..., medians; budget {BUDGET_MS} ms wall):"
+        )
+        for label, wall, cpu in commands:
+            mark = "" if label.startswith("(") else "PASS" if wall * 1000 <= BUDGET_MS else "OVER"
+            row = f"  {label:<28} {wall * 1000:5.0f} ms wall  {cpu * 1000:5.0f} ms CPU  {mark}"
+            lines.append(row.rstrip())
+        lines.append("")
+    if not results:
+        return "\n".join(lines)
     head = ("reference", "runs", "mkvenv", "reference", "ratio", "budget", "mark")
     rows = [head]
     for s in results:
@@ -241,6 +330,18 @@ def main(argv: list[str] | None = None) -> int:
         default=5,
         help="runs of each side when pip is installed (default 5)",
     )
+    parser.add_argument(
+        "--command-runs",
+        type=int,
+        default=11,
+        help="runs of each venv command for the start-up table (default 11; 0: none)",
+    )
+    parser.add_argument(
+        "--commands-only", action="store_true", help="only the venv commands' start-up table"
+    )
+    parser.add_argument(
+        "--scenarios", metavar="TEXT", help="only the scenarios whose title contains TEXT"
+    )
     parser.add_argument("--quick", action="store_true", help="3 and 1 runs: a smoke test")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
@@ -250,7 +351,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="shellhook-bench-mkvenv-") as tmp:
         bench = Bench(Path(tmp), uv)
         startup = bench.startup(5)
-        for scenario in scenarios(uv, fast, slow):
+        runs = 3 if args.quick else args.command_runs
+        print(f"measuring: the venv commands ({runs} runs each)", file=sys.stderr, flush=True)
+        commands = bench.commands(runs, uv) if runs > 0 else []
+        chosen = [] if args.commands_only else scenarios(uv, fast, slow)
+        for scenario in [s for s in chosen if (args.scenarios or "") in s.title]:
             print(
                 f"measuring: {scenario.title} ({scenario.iterations} × 2 runs)",
                 file=sys.stderr,
@@ -267,6 +372,9 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps(
                 {
                     "startup_s": startup,
+                    "commands": [
+                        {"command": c, "wall_s": w, "cpu_s": cpu} for c, w, cpu in commands
+                    ],
                     "uv": uv,
                     "python": PY,
                     "results": [
@@ -277,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     else:
-        print(report(results, startup, uv))
+        print(report(results, startup, uv, commands))
     return 0
 
 

@@ -29,8 +29,13 @@ class OneLineParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every command."""
+def build_parser(only: tuple[str, ...] | None = None) -> argparse.ArgumentParser:
+    """The argument parser for every command, or for the commands in ``only``.
+
+    Each command's module is imported to add its arguments; parsing one command's
+    arguments needs no other module, so ``main`` imports only that one (start-up time:
+    the venv commands run on every ``workon`` typed, DESIGN §8).
+    """
     parser = OneLineParser(
         prog="shellhook",
         description="Activate the right Python venv as you cd, in bash, zsh, fish and xonsh.",
@@ -39,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     sub.required = True
     for name in commands.NAMES:
+        if only is not None and name not in only:
+            continue
         module = importlib.import_module(f"shellhook.commands.{name}")
         command = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(command)
@@ -46,9 +53,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _needed(argv: list[str]) -> tuple[str, ...] | None:
+    """The commands whose modules parsing ``argv`` needs: the one it names, none for
+    ``--version``, else all of them (``--help``, a mistyped command)."""
+    if argv and argv[0] in commands.NAMES:
+        return (argv[0],)
+    if argv[:1] == ["--version"]:
+        return ()
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run a command, turning every expected failure into one line on stderr."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(_needed(argv)).parse_args(argv)
     try:
         return int(args.run(args))
     except (ShellhookError, OSError) as exc:

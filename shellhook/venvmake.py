@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
 import re
 import shutil
@@ -27,7 +28,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Literal
+from typing import TYPE_CHECKING, Callable, Literal, Protocol
 
 from shellhook.daemon.control import pid_alive
 from shellhook.display import path_for_terminal
@@ -42,7 +43,15 @@ TEMP_PREFIX = ".shellhook-"
 _TEMP_NAME = re.compile(r"^\.shellhook-(?:mkvenv|rm)-(\d+)-")
 PROJECT_MARKERS = ("pyproject.toml", "setup.py", ".git")
 MAX_RELOCATE_BYTES = 4 << 20
-Runner = Callable[[list[str], str, dict[str, str]], int]
+Note = Callable[[str], None]
+
+
+class Runner(Protocol):
+    """Runs a tool: ``run_tool``, or a stand-in in tests."""
+
+    def __call__(
+        self, command: list[str], cwd: str, env: dict[str, str], quiet: bool = False
+    ) -> int: ...
 
 
 class VenvExists(ShellhookError):
@@ -104,27 +113,74 @@ class Plan:
     in_process: bool = False  # create with this process's venv module (same interpreter)
 
 
-def build_commands(plan: Plan, build: str) -> list[list[str]]:
-    """The commands that build ``plan`` at ``build`` (no shell; ``--`` before paths)."""
-    python = os.path.join(build, "bin", "python")
+@dataclass(frozen=True)
+class Step:
+    """One way to create the venv: a command, or (``command`` empty) the venv module of
+    this process; ``quiet`` captures its output (a first try expected to fail at times)."""
+
+    tool: str  # what the user is told: "uv" or "python -m venv"
+    command: list[str]
+    quiet: bool = False
+
+
+UV = "uv"
+VENV = "python -m venv"
+
+
+def create_steps(plan: Plan, build: str) -> list[Step]:
+    """The ways to create ``plan`` at ``build``, tried in order until one works.
+
+    With uv and pip: ``uv venv --seed --offline`` (pip from uv's cache: no network; quiet,
+    as it fails while the cache has no pip), then ``uv venv --seed`` (pip from the
+    index), then ``python -m venv`` (pip from ensurepip, bundled with Python: no network
+    either). With uv and no pip: ``uv venv``, then ``python -m venv --without-pip``.
+    Without uv: ``python -m venv``, in this process when ``plan.in_process``.
+    """
+    venv = [plan.interpreter.path, "-m", "venv"] + ([] if plan.with_pip else ["--without-pip"])
+    fallback = Step(VENV, [] if plan.in_process else venv + ["--", build])
+    if not plan.uv:
+        return [fallback]
+    uv = [plan.uv, "venv", "--quiet", "--python", plan.interpreter.path]
+    if not plan.with_pip:
+        return [Step(UV, uv + ["--", build]), fallback]
+    return [
+        Step(UV, uv + ["--seed", "--offline", "--", build], quiet=True),
+        Step(UV, uv + ["--seed", "--", build]),
+        fallback,
+    ]
+
+
+def install_command(plan: Plan, build: str, tool: str) -> list[str] | None:
+    """What installs ``-r`` files and the project into the venv ``tool`` made (None:
+    nothing to install): ``uv pip install`` into a venv uv made, else pip."""
     installs: list[str] = []
     for req in plan.requirements:
         installs += ["-r", req]
     if plan.install_project:
         installs += ["-e", plan.install_project]
-    if plan.uv:
-        create = [plan.uv, "venv", "--quiet", "--python", plan.interpreter.path]
-        create += ["--seed"] if plan.with_pip else []
-        commands = [create + ["--", build]]
-        if installs:
-            commands.append([plan.uv, "pip", "install", "--python", python, *installs])
-        return commands
-    create = [plan.interpreter.path, "-m", "venv"]
-    create += [] if plan.with_pip else ["--without-pip"]
-    commands = [create + ["--", build]]
-    if installs:
-        commands.append([python, "-m", "pip", "install", *installs])
-    return commands
+    if not installs:
+        return None
+    python = os.path.join(build, "bin", "python")
+    if tool == UV and plan.uv:
+        return [plan.uv, "pip", "install", "--python", python, *installs]
+    return [python, "-m", "pip", "install", *installs]
+
+
+def pip_version(venv: str) -> str | None:
+    """The version of the pip installed in ``venv`` ('' when unknown), None without pip.
+
+    Read from the ``site-packages`` directory names, not by running anything."""
+    for site in glob.glob(os.path.join(glob.escape(venv), "lib", "*", "site-packages")):
+        try:
+            names = os.listdir(site)
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith("pip-") and name.endswith(".dist-info"):
+                return name[len("pip-") : -len(".dist-info")]
+        if "pip" in names:
+            return ""
+    return None
 
 
 def same_interpreter(path: str) -> bool:
@@ -161,10 +217,14 @@ def tool_environment(env: dict[str, str] | None = None) -> dict[str, str]:
     return out
 
 
-def run_tool(command: list[str], cwd: str, env: dict[str, str]) -> int:
-    """Run a tool in the foreground: its progress goes straight to the terminal."""
+def run_tool(command: list[str], cwd: str, env: dict[str, str], quiet: bool = False) -> int:
+    """Run a tool in the foreground: its progress goes straight to the terminal (unless
+    ``quiet``: then nothing it prints is shown)."""
+    out = subprocess.DEVNULL if quiet else None
     try:
-        return subprocess.run(command, cwd=cwd, env=env, check=False).returncode
+        return subprocess.run(
+            command, cwd=cwd, env=env, check=False, stdout=out, stderr=out
+        ).returncode
     except FileNotFoundError:
         return 127
 
@@ -356,34 +416,72 @@ class VenvBuild:
         return False
 
 
+@dataclass(frozen=True)
+class Built:
+    """What ``build`` made: the tool that created the venv, and its pip's version
+    (None: no pip in it)."""
+
+    tool: str
+    pip: str | None
+
+
+def _create(plan: Plan, build: str, run: Runner, env: dict[str, str], note: Note) -> str:
+    """Create the venv at ``build``, trying ``create_steps`` in turn; the tool that did."""
+    rc, failed = 0, ""
+    for step in create_steps(plan, build):
+        if os.path.lexists(build):  # a try that failed half-way
+            shutil.rmtree(build)
+        if failed and step.tool != failed:
+            note(
+                f"{failed} could not make the venv (exit status {rc}); "
+                f"making it with {step.tool} instead"
+                + (" (pip from ensurepip: no network needed)" if plan.with_pip else "")
+            )
+        if not step.command:
+            create_in_process(build, plan.with_pip)
+            rc = 0
+        else:
+            rc = run(step.command, plan.workdir, env, quiet=step.quiet)
+        if rc == 0 and is_venv_dir(build):
+            return step.tool
+        failed = step.tool
+    if rc == 0:
+        raise BuildFailed("the tool did not create a venv; nothing was created")
+    raise BuildFailed(f"{failed} failed (exit status {rc}); nothing was created")
+
+
 def build(
     plan: Plan,
     run: Runner = run_tool,
     env: dict[str, str] | None = None,
     after_commit: Callable[[], None] | None = None,
-) -> None:
+    note: Note | None = None,
+) -> Built:
     """Build ``plan`` all or nothing. ``after_commit`` (e.g. writing the project's
     pointer) runs with the venv in place; if it fails the venv is removed again.
+    ``note`` is told, in one line, when a tool failed and another one takes over.
     """
     tool_env = tool_environment(env)
     old_umask = os.umask(0o022)
     os.umask(old_umask | 0o022)  # shellhook refuses group/other-writable venvs
     try:
         with VenvBuild(plan.target, plan.replace) as b:
-            commands = build_commands(plan, b.path)
-            if plan.in_process and not plan.uv:
-                create_in_process(b.path, plan.with_pip)
-                commands = commands[1:]
-            for command in commands:
+            tool = _create(plan, b.path, run, tool_env, note or (lambda _text: None))
+            command = install_command(plan, b.path, tool)
+            if command is not None and tool != UV and not plan.with_pip:
+                raise BuildFailed(
+                    ("uv failed, and " if plan.uv else "")
+                    + "the venv has no pip to install with (drop --without-pip); "
+                    "nothing was created"
+                )
+            if command is not None:
                 rc = run(command, plan.workdir, tool_env)
                 if rc != 0:
-                    tool = os.path.basename(command[0])
+                    name = os.path.basename(command[0])
                     what = " ".join(command[1:3])
                     raise BuildFailed(
-                        f"{tool} {what} failed (exit status {rc}); nothing was created"
+                        f"{name} {what} failed (exit status {rc}); nothing was created"
                     )
-            if not is_venv_dir(b.path):
-                raise BuildFailed("the tool did not create a venv; nothing was created")
             if plan.project_link is not None:
                 write_atomic(
                     Path(b.path) / ".project",
@@ -394,6 +492,7 @@ def build(
             b.commit()
             if after_commit is not None:
                 after_commit()
+        return Built(tool, pip_version(plan.target))
     finally:
         os.umask(old_umask)
 

@@ -240,5 +240,39 @@ def test_lsvenv_marks_the_active_venv(sandbox, spawn):
     sh = spawn(cwd=proj)
     assert status_of(sh, "mkvenv --without-pip")[0] == 0
     lines = [line.split() for line in printed(sh.run("lsvenv"))]
-    assert [line[0] for line in lines if line[0] != b"*"] == [b"alpha"]
-    assert [line[:2] for line in lines if line[0] == b"*"][0] == [b"*", b"proj"]
+    assert lines[0] == [b"NAME", b"PYTHON", b"PROJECT"]
+    assert [line[0] for line in lines[1:] if line[0] != b"*"] == [b"alpha"]
+    assert [line[:2] for line in lines if line[0] == b"*"][0] == [b"*", b"~/proj"]
+
+
+@pytest.mark.parametrize("uv_works", [True, False], ids=["uv", "failing-uv"])
+def test_mkvenv_venv_has_a_pip_that_installs_into_it(sandbox, spawn, uv_works):
+    """Issue 12.1, as a new user would do it: mkvenv (uv on PATH), then pip install. The
+    uv case seeds pip from local wheels, the failing uv (no network route, no CA bundle)
+    falls back to python -m venv: no network either way."""
+    from tests.test_venvcli import failing_uv, require_uv, seed_wheels
+
+    wheels = sandbox.root / "wheels"
+    env = seed_wheels(wheels)
+    if uv_works:
+        require_uv(sandbox)
+    else:
+        bindir = failing_uv(sandbox.root / "uvbin")
+        env["PATH"] = os.pathsep.join([str(bindir), sandbox.env["PATH"]])
+    proj = make_project(sandbox, "proj")
+    sh = spawn(cwd=proj, env=env)
+    rc, out = status_of(sh, "mkvenv")
+    assert rc == 0, out
+    assert b"(with pip " in out
+    assert (b"making it with python -m venv" in out) != uv_works
+    venv = proj / ".venv"
+    assert sh.venv() == str(venv)
+    rc, out = status_of(
+        sh, "python -m pip install --no-index --find-links " + sh.quote(str(wheels)) + " demo-pkg"
+    )
+    assert rc == 0, out
+    rc, out = status_of(sh, "demo")  # the package's script, from the venv's bin
+    assert rc == 0 and b"demo 42" in out, out
+    rc, out = status_of(sh, "pip --version")  # a bare pip is the venv's own
+    assert rc == 0 and os.fsencode(venv / "lib") in out, out
+    assert not leftovers(proj)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pexpect
@@ -61,6 +62,10 @@ def installed(tmp_path_factory):
         "LANG": "C.UTF-8",
         "TERM": "dumb",
         "SHELLHOOK_IDLE_EXIT": "60",
+        # pip's and uv's caches are theirs, not ours: outside HOME, so that HOME shows
+        # only what install.sh does
+        "PIP_CACHE_DIR": str(root / "cache" / "pip"),
+        "UV_CACHE_DIR": str(root / "cache" / "uv"),
     }
     for key in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "UV_INDEX_URL"):
         if key in os.environ:
@@ -144,3 +149,100 @@ def test_uninstall_removes_what_it_added(tmp_path):
     assert not (home / ".local/share/shellhook").exists()
     assert not (home / ".local/bin/shellhook").exists()
     assert not (home / ".zshrc").exists()  # it did not exist before: nothing left behind
+
+
+def tree(root: Path) -> dict[str, bytes | str]:
+    """Everything under ``root``, directories too: files with their bytes, links with
+    their targets, FIFOs and sockets by kind."""
+    out: dict[str, bytes | str] = {}
+    for path in sorted(root.rglob("*")):
+        rel = str(path.relative_to(root))
+        if path.is_symlink():
+            out[rel] = "link -> " + os.readlink(path)
+        elif path.is_dir():
+            out[rel] = "dir"
+        elif path.is_file():
+            out[rel] = path.read_bytes()
+        else:
+            out[rel] = "special"
+    return out
+
+
+def failing_uv(directory: Path) -> Path:
+    """A ``uv`` that fails as uv does without a network route or a CA bundle."""
+    directory.mkdir()
+    uv = directory / "uv"
+    uv.write_text(
+        "#!/bin/sh\n"
+        "echo 'error: Failed to fetch: https://pypi.org/simple/watchdog/' >&2\n"
+        "echo '  Caused by: invalid peer certificate: UnknownIssuer' >&2\n"
+        "exit 2\n"
+    )
+    uv.chmod(0o755)
+    return directory
+
+
+def daemon_pid(run: Path) -> int:
+    return int((run / "shellhook" / "daemon.pid").read_text())
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is gone for our purposes (the daemon is not our child: it is reaped by init)
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def test_failing_uv_reinstall_and_uninstall_leave_home_as_it_was(tmp_path):
+    """Issue 12.3: uv on PATH but failing (no network route, no CA bundle) falls back to
+    pip; installing again restarts the daemon, so the new code serves; uninstalling
+    leaves HOME and the runtime dir exactly as they were (the package managers' caches
+    live outside HOME here: they are theirs, not ours)."""
+    home = tmp_path / "home"
+    (home / ".config" / "mine").mkdir(parents=True)  # a config dir of the user's: stays
+    (home / ".config" / "mine" / "settings").write_text("x = 1\n")
+    (home / ".bashrc").write_text("# mine\nexport FOO=1\n")
+    run = tmp_path / "run"
+    run.mkdir(mode=0o700)
+    (run / "other-app.pid").write_text("1\n")  # someone else's runtime file: stays
+    # Tools installed in the real HOME (rustup's proxies write ~/.rustup when run) are
+    # left out: only this sandbox's HOME is watched. PYTHON names the interpreter.
+    real_home = os.path.expanduser("~").rstrip("/") + "/"
+    path = [d for d in os.environ["PATH"].split(os.pathsep) if not d.startswith(real_home)]
+    env = {
+        "HOME": str(home),
+        "PATH": os.pathsep.join([str(failing_uv(tmp_path / "uvbin")), *path]),
+        "PYTHON": sys.executable,
+        "XDG_RUNTIME_DIR": str(run),
+        "LANG": "C.UTF-8",
+        "PIP_CACHE_DIR": str(tmp_path / "cache" / "pip"),
+        "UV_CACHE_DIR": str(tmp_path / "cache" / "uv"),
+        "SHELLHOOK_IDLE_EXIT": "60",
+    }
+    for key in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "PIP_FIND_LINKS"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    home_before, run_before = tree(home), tree(run)
+
+    first = run_install(env)
+    assert "uv could not install shellhook (above); installing with pip instead" in first.stdout
+    assert "invalid peer certificate" in first.stderr  # uv's own words reach the user
+    assert (home / ".local/share/shellhook/venv/bin/shellhook").exists()
+    old = daemon_pid(run)
+    assert alive(old)
+    # Installing again (new code, say): the old daemon must not go on serving.
+    run_install(env)
+    new = daemon_pid(run)
+    assert new != old and alive(new)
+    assert not alive(old)
+
+    run_install(env, "--uninstall")
+    assert not alive(new)
+    assert tree(home) == home_before
+    assert tree(run) == run_before

@@ -315,48 +315,171 @@ def test_mkvenv_installs_requirements_with_pip(sandbox):
     assert (proj / ".venv" / "bin" / "pip").exists()
 
 
-def test_mkvenv_with_uv(sandbox, tmp_path):
-    """The uv path, with the real uv when installed, else a stand-in that logs its calls."""
-    real = shutil.which("uv")
-    bindir = tmp_path / "uvbin"
-    bindir.mkdir()
-    log = tmp_path / "uv.log"
-    if real:
-        (bindir / "uv").symlink_to(real)
-    else:
-        (bindir / "uv").write_text(
-            f"#!{sys.executable}\nimport os, subprocess, sys\n"
-            f"open({str(log)!r}, 'a').write(repr(sys.argv[1:]) + '\\n')\n"
-            "a = sys.argv[1:]\n"
-            "if a[0] == 'venv':\n"
-            "    py = a[a.index('--python') + 1]\n"
-            "    sys.exit(subprocess.call([py, '-m', 'venv', '--without-pip', a[-1]]))\n"
-            "if a[:2] == ['pip', 'install']:\n"
-            "    py = a[a.index('--python') + 1]\n"
-            "    subprocess.check_call([sys.executable, '-m', 'pip', '--python', py, 'install',\n"
-            "                           '--no-index', *a[4:]])\n"
-        )
-        (bindir / "uv").chmod(0o755)
-    sandbox.env["PATH"] = os.pathsep.join([str(bindir), sandbox.env["PATH"]])
+def _wheel(directory: Path, name: str, version: str, files: dict[str, bytes]) -> Path:
+    """A pure-Python wheel holding ``files`` (with a valid RECORD)."""
+    info = f"{name}-{version}.dist-info"
+    files = {
+        **files,
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: shellhook-tests\n"
+        b"Root-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = []
+    for path, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(data)}")
+    record.append(f"{info}/RECORD,,")
+    wheel = directory / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for path, data in files.items():
+            zf.writestr(path, data)
+        zf.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
+    return wheel
+
+
+def bundled_wheels() -> list[Path]:
+    """The pip (and setuptools) wheels this Python's ensurepip installs from: its
+    ``_bundled`` directory, or the distribution's (Debian: /usr/share/python-wheels)."""
+    import ensurepip
+    import sysconfig
+
+    dirs = [Path(ensurepip.__file__).parent / "_bundled"]
+    if sysconfig.get_config_var("WHEEL_PKG_DIR"):
+        dirs.append(Path(sysconfig.get_config_var("WHEEL_PKG_DIR")))
+    return [w for d in dirs if d.is_dir() for w in d.glob("*.whl")]
+
+
+def seed_wheels(directory: Path) -> dict[str, str]:
+    """An environment in which ``uv venv --seed`` needs no network: uv looks only in
+    ``directory`` (UV_NO_INDEX, UV_FIND_LINKS), which holds the pip wheel this Python
+    bundles — the real pip, the one a user gets — and, for Pythons before 3.12 (where
+    uv seeds setuptools and wheel too), the bundled setuptools and an empty stand-in for
+    ``wheel`` (only pip matters here), plus demo_pkg for pip to install."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for wheel in bundled_wheels():
+        shutil.copy(wheel, directory)
+    names = {w.name.split("-")[0] for w in directory.glob("*.whl")}
+    if "pip" not in names:
+        pytest.skip("this Python bundles no pip wheel (ensurepip)")
+    if sys.version_info < (3, 12):
+        for name in {"setuptools", "wheel"} - names:
+            _wheel(directory, name, "0.0.0", {})
+    make_wheel(directory)
+    return {"UV_NO_INDEX": "1", "UV_FIND_LINKS": str(directory), "PIP_NO_INDEX": "1"}
+
+
+def failing_uv(directory: Path) -> Path:
+    """A ``uv`` that fails as uv does without a network route or CA bundle."""
+    directory.mkdir(parents=True, exist_ok=True)
+    uv = directory / "uv"
+    uv.write_text(
+        "#!/bin/sh\n"
+        "echo 'error: Request failed after 3 retries' >&2\n"
+        "echo '  Caused by: invalid peer certificate: UnknownIssuer' >&2\n"
+        "exit 2\n"
+    )
+    uv.chmod(0o755)
+    return directory
+
+
+def pip_works(venv: Path) -> str:
+    """``python -m pip --version`` in ``venv``: it is the venv's own pip."""
+    out = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert f"{venv}/lib/" in out.stdout, out.stdout
+    return out.stdout
+
+
+def require_uv(sandbox) -> str:
+    """uv on the sandbox's PATH, next to this Python (a test dependency: pip install -e
+    '.[test]'); missing is a skip outside CI only."""
+    found = shutil.which("uv", path=sandbox.env["PATH"])
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("uv is not installed, but CI must test it")
+        pytest.skip("uv is not installed (pip install uv)")
+    return found
+
+
+@pytest.fixture
+def uv(sandbox):
+    """uv on the sandbox's PATH."""
+    return require_uv(sandbox)
+
+
+def test_mkvenv_with_uv_has_pip(sandbox, uv):
+    """Issue 12.1: with uv on PATH the venv has pip by default (uv venv --seed), so
+    ``python -m pip install`` and a bare ``pip`` stay inside the venv."""
+    env = seed_wheels(sandbox.root / "wheels")
     proj = project(sandbox)
     wheel = make_wheel(sandbox.root)
     (proj / "req.txt").write_text(f"{wheel}\n")
-    out = run(
-        sandbox,
-        "mkvenv",
-        "-r",
-        "req.txt",
-        cwd=proj,
-        timeout=300,
-        env={"UV_NO_INDEX": "1", "PIP_NO_INDEX": "1"},
-    )
+    out = run(sandbox, "mkvenv", "-r", "req.txt", cwd=proj, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
-    assert "with uv" in out.stderr and "without pip" in out.stderr
-    check_installed(proj / ".venv")
-    assert not (proj / ".venv" / "bin" / "pip").exists()  # uv's way: use uv pip
-    if not real:
-        calls = log.read_text()
-        assert "'venv', '--quiet', '--python'" in calls and "'pip', 'install'" in calls
+    assert "with uv, with pip" in out.stderr
+    pip = next(w.name.split("-")[1] for w in (sandbox.root / "wheels").glob("pip-*.whl"))
+    assert f"created ~/proj/.venv (with pip {pip})" in out.stderr
+    assert "could not" not in out.stderr  # uv did it, from its find-links
+    venv = proj / ".venv"
+    check_installed(venv)  # -r went in with uv pip
+    assert (venv / "bin" / "pip").exists()
+    pip_works(venv)
+    assert ".shellhook-" not in (venv / "bin" / "pip").read_text()  # relocated shebang
+
+
+def test_mkvenv_name_and_force_have_pip_too(sandbox, uv):
+    env = seed_wheels(sandbox.root / "wheels")
+    proj = project(sandbox)
+    out = run(sandbox, "mkvenv", "foo", cwd=proj, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "(with pip " in out.stderr
+    pip_works(sandbox.workon_home / "foo")
+    inode = (sandbox.workon_home / "foo" / "pyvenv.cfg").stat().st_ino
+    out = run(sandbox, "mkvenv", "--force", "foo", cwd=proj, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert (sandbox.workon_home / "foo" / "pyvenv.cfg").stat().st_ino != inode
+    assert "(with pip " in out.stderr
+    pip_works(sandbox.workon_home / "foo")
+
+
+def test_mkvenv_with_uv_without_pip_says_so(sandbox, uv):
+    proj = project(sandbox)
+    out = run(sandbox, "mkvenv", "--without-pip", cwd=proj, env={"UV_OFFLINE": "1"})
+    assert out.returncode == 0, out.stderr
+    assert "with uv, without pip" in out.stderr
+    assert "created ~/proj/.venv (without pip: install with uv pip" in out.stderr
+    assert not (proj / ".venv" / "bin" / "pip").exists()
+
+
+@pytest.mark.parametrize("how", ["failing uv", "uv offline"])
+def test_mkvenv_falls_back_to_python_venv_when_uv_cannot_seed_pip(sandbox, how):
+    """No network route or CA bundle (a uv that fails), or uv offline with nothing in
+    its cache: python -m venv makes the venv, with pip from ensurepip (no network)."""
+    env = {"PIP_NO_INDEX": "1"}
+    if how == "failing uv":
+        bindir = failing_uv(sandbox.root / "uvbin")
+        env["PATH"] = os.pathsep.join([str(bindir), sandbox.env["PATH"]])
+    else:
+        require_uv(sandbox)
+        env["UV_OFFLINE"] = "1"
+    proj = project(sandbox)
+    wheel = make_wheel(sandbox.root)
+    (proj / "req.txt").write_text(f"{wheel}\n")
+    out = run(sandbox, "mkvenv", "-r", "req.txt", cwd=proj, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "uv could not make the venv (exit status 2); making it with python -m venv" in (
+        out.stderr
+    )
+    assert "(with pip " in out.stderr
+    venv = proj / ".venv"
+    pip_works(venv)
+    check_installed(venv)  # -r went in with pip: uv is not to be relied on
+    assert sorted(p.name for p in proj.iterdir()) == [".venv", "pyproject.toml", "req.txt"]
 
 
 def test_ctrl_c_during_mkvenv_leaves_nothing(sandbox):
@@ -463,6 +586,7 @@ def test_lsvenv_json(sandbox):
             "python": version,
             "project": str(proj),
             "active": False,
+            "broken": None,
         },
         {
             "name": "proj",
@@ -471,11 +595,51 @@ def test_lsvenv_json(sandbox):
             "python": version,
             "project": str(proj),
             "active": True,
+            "broken": None,
         },
     ]
     table = run(sandbox, "lsvenv", cwd=sandbox.home, env={"VIRTUAL_ENV": str(alpha)}).stdout
-    assert table.splitlines()[0].split() == ["*", "alpha", version, "~/proj"]
-    assert table.splitlines()[1].split() == ["proj", version, "~/proj"]
+    assert [line.split() for line in table.splitlines()] == [
+        ["NAME", "PYTHON", "PROJECT"],
+        ["*", "alpha", version, "~/proj"],
+        ["~/proj", version, "~/proj"],  # a project venv: named by its project
+    ]
+
+
+def test_lsvenv_marks_broken_venvs_with_the_reason(sandbox):
+    broken = sandbox.make_venv(sandbox.workon_home / "old")
+    (broken / "bin" / "python").unlink()
+    proj = project(sandbox)
+    assert run(sandbox, "mkvenv", "--without-pip", cwd=proj).returncode == 0
+    (proj / ".venv" / "bin" / "python").unlink()
+    out = run(sandbox, "lsvenv", cwd=sandbox.home)
+    lines = out.stdout.splitlines()
+    assert lines[1].split()[:3] == ["old", ".".join(map(str, sys.version_info[:3])), "-"]
+    assert lines[1].endswith(
+        "broken: its python is missing (bin/python); recreate it with: mkvenv --force old"
+    )
+    assert lines[2].endswith("recreate it with: cd ~/proj && mkvenv --force")
+    rows = json.loads(run(sandbox, "lsvenv", "--json", cwd=sandbox.home).stdout)
+    assert [r["broken"] for r in rows] == ["its python is missing (bin/python)"] * 2
+
+
+def test_status_config_and_the_daemons_workon_home(sandbox):
+    out = run(sandbox, "status", cwd=sandbox.home)
+    assert out.returncode == 0, out.stderr
+    assert "config:      none (defaults)" in out.stdout
+    assert "WORKON_HOME: ~/.virtualenvs\n" in out.stdout
+    config = Path(sandbox.env["XDG_CONFIG_HOME"]) / "shellhook" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("quiet = true\n")
+    sandbox.shellhook("daemon", "start")  # with the sandbox's WORKON_HOME
+    out = run(sandbox, "status", cwd=sandbox.home, env={"WORKON_HOME": str(sandbox.home / "w")})
+    assert "config:      ~/.config/shellhook/config.toml" in out.stdout
+    assert "WORKON_HOME: ~/w\n" in out.stdout
+    if sys.platform.startswith("linux"):
+        assert "the daemon's is ~/.virtualenvs" in out.stdout
+        assert "shellhook daemon restart" in out.stdout
+    out = run(sandbox, "status", cwd=sandbox.home)
+    assert "the daemon's is" not in out.stdout
 
 
 @pytest.mark.parametrize("dirname", ["--system-site-packages", "-rf", "$(id)", "a b", "`id`"])

@@ -13,7 +13,7 @@ import pytest
 
 from shellhook import venvmake
 from shellhook.interpreters import Interpreter
-from shellhook.venvmake import BuildFailed, Plan, VenvBuild, VenvExists
+from shellhook.venvmake import BuildFailed, Plan, Step, VenvBuild, VenvExists
 
 PY = Interpreter(sys.executable, tuple(sys.version_info[:3]))
 
@@ -29,17 +29,28 @@ class FakeTools:
 
     def __init__(
         self,
-        fail_at: int | None = None,
+        fail_at: int | tuple[int, ...] | None = None,
         interrupt_at: int | None = None,
         signal_at: int | None = None,
+        half_made: bool = False,
     ) -> None:
         self.calls: list[list[str]] = []
-        self.fail_at, self.interrupt_at, self.signal_at = fail_at, interrupt_at, signal_at
+        self.quiet: list[bool] = []
+        self.fail_at = (fail_at,) if isinstance(fail_at, int) else fail_at or ()
+        self.interrupt_at, self.signal_at = interrupt_at, signal_at
+        self.half_made = half_made  # a failing creation leaves a partial tree behind
 
-    def __call__(self, command: list[str], cwd: str, env: dict[str, str]) -> int:
+    def __call__(
+        self, command: list[str], cwd: str, env: dict[str, str], quiet: bool = False
+    ) -> int:
         self.calls.append(command)
+        self.quiet.append(quiet)
         step = len(self.calls)
-        if step == 1 and "venv" in command:
+        failing = step in self.fail_at
+        if failing and self.half_made and "venv" in command:
+            (Path(command[-1]) / "bin").mkdir(parents=True)
+            (Path(command[-1]) / "bin" / "half").write_text("")
+        elif not failing and "venv" in command and "install" not in command:
             build = Path(command[-1])
             (build / "bin").mkdir(parents=True)
             (build / "pyvenv.cfg").write_text(
@@ -54,7 +65,7 @@ class FakeTools:
             raise KeyboardInterrupt
         if step == self.signal_at:
             os.kill(os.getpid(), signal.SIGTERM)
-        return 1 if step == self.fail_at else 0
+        return 1 if failing else 0
 
 
 def plan(target: Path, **kw) -> Plan:
@@ -90,36 +101,47 @@ def test_project_root(tmp_path):
 # -- what --------------------------------------------------------------------------------
 
 
-def test_build_commands_stdlib():
+def test_steps_without_uv():
     p = Plan(
         target="/p/.venv",
         interpreter=Interpreter("/usr/bin/python3.12"),
-        with_pip=True,
         requirements=("/p/r1.txt", "/p/r2.txt"),
         install_project="/p",
     )
-    assert venvmake.build_commands(p, "/p/.b/.venv") == [
-        ["/usr/bin/python3.12", "-m", "venv", "--", "/p/.b/.venv"],
-        [
-            "/p/.b/.venv/bin/python",
-            "-m",
-            "pip",
-            "install",
-            "-r",
-            "/p/r1.txt",
-            "-r",
-            "/p/r2.txt",
-            "-e",
-            "/p",
-        ],
+    assert venvmake.create_steps(p, "/p/.b/.venv") == [
+        Step("python -m venv", ["/usr/bin/python3.12", "-m", "venv", "--", "/p/.b/.venv"])
+    ]
+    assert venvmake.install_command(p, "/p/.b/.venv", "python -m venv") == [
+        "/p/.b/.venv/bin/python",
+        "-m",
+        "pip",
+        "install",
+        "-r",
+        "/p/r1.txt",
+        "-r",
+        "/p/r2.txt",
+        "-e",
+        "/p",
     ]
     p = Plan(target="/p/.venv", interpreter=Interpreter("/usr/bin/python3"), with_pip=False)
-    assert venvmake.build_commands(p, "/b") == [
-        ["/usr/bin/python3", "-m", "venv", "--without-pip", "--", "/b"]
+    assert venvmake.create_steps(p, "/b") == [
+        Step("python -m venv", ["/usr/bin/python3", "-m", "venv", "--without-pip", "--", "/b"])
     ]
+    assert venvmake.install_command(p, "/b", "python -m venv") is None
+    p = Plan(target="/p/.venv", interpreter=PY, in_process=True)
+    assert venvmake.create_steps(p, "/b") == [Step("python -m venv", [])]
 
 
-def test_build_commands_uv():
+def test_steps_with_uv_have_pip_by_default_and_fall_back_offline():
+    """uv's cache first (no network), then the index, then python -m venv (ensurepip:
+    no network either): a venv with pip whatever uv can reach."""
+    p = Plan(target="/p/.venv", interpreter=Interpreter("/x/python"), uv="/bin/uv")
+    uv = ["/bin/uv", "venv", "--quiet", "--python", "/x/python", "--seed"]
+    assert venvmake.create_steps(p, "/b") == [
+        Step("uv", [*uv, "--offline", "--", "/b"], quiet=True),
+        Step("uv", [*uv, "--", "/b"]),
+        Step("python -m venv", ["/x/python", "-m", "venv", "--", "/b"]),
+    ]
     p = Plan(
         target="/p/.venv",
         interpreter=Interpreter("/usr/bin/python3.12"),
@@ -128,14 +150,85 @@ def test_build_commands_uv():
         requirements=("/p/r.txt",),
         install_project="/p",
     )
-    assert venvmake.build_commands(p, "/b") == [
-        ["/bin/uv", "venv", "--quiet", "--python", "/usr/bin/python3.12", "--", "/b"],
-        ["/bin/uv", "pip", "install", "--python", "/b/bin/python", "-r", "/p/r.txt", "-e", "/p"],
+    assert venvmake.create_steps(p, "/b") == [
+        Step("uv", ["/bin/uv", "venv", "--quiet", "--python", "/usr/bin/python3.12", "--", "/b"]),
+        Step("python -m venv", ["/usr/bin/python3.12", "-m", "venv", "--without-pip", "--", "/b"]),
     ]
-    p = Plan(target="/p/.venv", interpreter=Interpreter("/x/python"), uv="/bin/uv", with_pip=True)
-    assert venvmake.build_commands(p, "/b") == [
-        ["/bin/uv", "venv", "--quiet", "--python", "/x/python", "--seed", "--", "/b"]
+    assert venvmake.install_command(p, "/b", "uv") == [
+        "/bin/uv",
+        "pip",
+        "install",
+        "--python",
+        "/b/bin/python",
+        "-r",
+        "/p/r.txt",
+        "-e",
+        "/p",
     ]
+    # uv failed and python -m venv made the venv: pip installs too
+    assert venvmake.install_command(p, "/b", "python -m venv") == [
+        "/b/bin/python",
+        "-m",
+        "pip",
+        "install",
+        "-r",
+        "/p/r.txt",
+        "-e",
+        "/p",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fail_at", "tool", "notes"),
+    [
+        ((), "uv", 0),  # uv's cache had pip
+        ((1,), "uv", 0),  # not in the cache: from the index, without a word
+        ((1, 2), "python -m venv", 1),  # no index either (no network, no CA bundle)
+    ],
+)
+def test_uv_falls_back_until_a_venv_with_pip_exists(tmp_path, fail_at, tool, notes):
+    target = tmp_path / ".venv"
+    tools = FakeTools(fail_at=fail_at, half_made=True)
+    said: list[str] = []
+    p = plan(target, uv="/bin/uv", requirements=(str(tmp_path / "r.txt"),))
+    built = venvmake.build(p, run=tools, note=said.append)
+    assert built.tool == tool
+    assert tools.quiet[0] is True and not any(tools.quiet[1:])  # only the cache try is quiet
+    assert len(said) == notes
+    if notes:
+        assert said[0].startswith("uv could not make the venv (exit status 1); making it with")
+        assert "no network needed" in said[0]
+    install = tools.calls[-1]
+    assert install[:2] == (["/bin/uv", "pip"] if tool == "uv" else [str(install[0]), "-m"])
+    assert not (target / "bin" / "half").exists()  # a failed try's leftovers are gone
+    assert (target / "pyvenv.cfg").exists() and leftovers(tmp_path) == []
+
+
+def test_uv_failing_everywhere_fails_once_with_the_last_status(tmp_path):
+    target = tmp_path / ".venv"
+    with pytest.raises(BuildFailed, match=r"^python -m venv failed \(exit status 1\); nothing"):
+        venvmake.build(plan(target, uv="/bin/uv"), run=FakeTools(fail_at=(1, 2, 3)))
+    assert not os.path.lexists(target) and leftovers(tmp_path) == []
+
+
+def test_without_pip_and_without_uv_nothing_installs(tmp_path):
+    target = tmp_path / ".venv"
+    p = plan(target, uv="/bin/uv", with_pip=False, requirements=(str(tmp_path / "r.txt"),))
+    with pytest.raises(BuildFailed, match="uv failed, and the venv has no pip"):
+        venvmake.build(p, run=FakeTools(fail_at=1))
+    assert not os.path.lexists(target) and leftovers(tmp_path) == []
+
+
+def test_pip_version(tmp_path):
+    venv = tmp_path / "v"
+    site = venv / "lib" / "python3.12" / "site-packages"
+    site.mkdir(parents=True)
+    assert venvmake.pip_version(str(venv)) is None
+    (site / "pip").mkdir()
+    assert venvmake.pip_version(str(venv)) == ""
+    (site / "pip-24.0.dist-info").mkdir()
+    assert venvmake.pip_version(str(venv)) == "24.0"
+    assert venvmake.pip_version(str(tmp_path / "missing")) is None
 
 
 def test_tool_environment_drops_the_active_venv():
@@ -206,7 +299,7 @@ def test_failure_after_commit_removes_the_new_venv(tmp_path):
 def test_no_tool_no_venv(tmp_path):
     target = tmp_path / ".venv"
     with pytest.raises(BuildFailed, match="did not create"):
-        venvmake.build(plan(target), run=lambda c, w, e: 0)
+        venvmake.build(plan(target), run=lambda c, w, e, quiet=False: 0)
     assert not os.path.lexists(target) and leftovers(tmp_path) == []
 
 
@@ -312,7 +405,8 @@ def test_stale_temporary_directories_are_swept(tmp_path):
 
 def test_real_venv_works_at_its_final_place(tmp_path):
     target = tmp_path / "a b" / ".venv"
-    venvmake.build(plan(target, with_pip=False))
+    built = venvmake.build(plan(target, with_pip=False))
+    assert built == venvmake.Built("python -m venv", None)
     out = subprocess.run(
         [str(target / "bin" / "python"), "-c", "import sys; print(sys.prefix)"],
         capture_output=True,
@@ -362,11 +456,13 @@ def test_in_process_creation_for_the_same_interpreter(tmp_path):
     assert not venvmake.same_interpreter("/nonexistent/python")
     target = tmp_path / ".venv"
     tools = FakeTools()
-    venvmake.build(
-        plan(target, with_pip=False, in_process=True, requirements=(str(tmp_path / "r.txt"),)),
-        run=tools,
-    )
-    assert [c[1:4] for c in tools.calls] == [["-m", "pip", "install"]]  # only the install
+    with pytest.raises(BuildFailed, match="no pip to install with"):
+        venvmake.build(
+            plan(target, with_pip=False, in_process=True, requirements=("/r.txt",)), run=tools
+        )
+    assert tools.calls == [] and not target.exists()
+    assert venvmake.build(plan(target, with_pip=False, in_process=True), run=tools).pip is None
+    assert tools.calls == []  # no tool: this process's venv module
     out = subprocess.run(
         [str(target / "bin" / "python"), "-c", "import sys; print(sys.prefix)"],
         capture_output=True,

@@ -12,6 +12,7 @@ NAMES = (
     "allow",
     "deny",
     "which",
+    "run",
     "status",
     "daemon",
     "rc",

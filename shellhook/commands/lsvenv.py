@@ -1,4 +1,9 @@
-"""``lsvenv``: named venvs and the project venvs shellhook knows, the active one marked."""
+"""``lsvenv``: named venvs and the project venvs shellhook knows, the active one marked.
+
+One row per venv under a header: a named venv by its name, a project venv by its
+project's path (their directories are mostly all called ``.venv``); a venv that cannot
+be activated is marked with the reason (its python missing, pyvenv.cfg unreadable).
+"""
 
 from __future__ import annotations
 
@@ -52,6 +57,7 @@ def list_venvs() -> list[dict]:
                 "python": python,
                 "project": project,
                 "active": is_active(real),
+                "broken": venvinfo.broken_reason(real),
             }
         )
 
@@ -73,17 +79,21 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         say("shellhook: no venvs yet (make one with: mkvenv, or mkvenv NAME)")
         return 0
-    table = [
-        (
-            "*" if r["active"] else " ",
-            for_terminal(r["name"]),
-            r["python"] or "?",
-            path_for_terminal(r["project"]) if r["project"] else "-",
-        )
-        for r in rows
-    ]
-    width_name = max(len(t[1]) for t in table)
-    width_py = max(len(t[2]) for t in table)
-    for mark, name, python, project in table:
-        print(f"{mark} {name:<{width_name}}  {python:<{width_py}}  {project}".rstrip())
+    table = [(" ", "NAME", "PYTHON", "PROJECT", "")]
+    for r in rows:
+        project = path_for_terminal(r["project"]) if r["project"] else "-"
+        name = for_terminal(r["name"]) if r["kind"] == "named" else project
+        note = f"broken: {r['broken']}; {_fix(r)}" if r["broken"] else ""
+        table.append(("*" if r["active"] else " ", name, r["python"] or "?", project, note))
+    widths = [max(len(t[i]) for t in table) for i in range(1, 4)]
+    for mark, name, python, project, note in table:
+        line = f"{mark} {name:<{widths[0]}}  {python:<{widths[1]}}  {project:<{widths[2]}}"
+        print(f"{line}  {note}".rstrip())
     return 0
+
+
+def _fix(row: dict) -> str:
+    """How to recreate a broken venv."""
+    if row["kind"] == "named":
+        return f"recreate it with: mkvenv --force {for_terminal(row['name'])}"
+    return f"recreate it with: cd {path_for_terminal(row['project'])} && mkvenv --force"

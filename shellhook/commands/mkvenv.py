@@ -67,14 +67,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--with-pip",
         dest="with_pip",
         action="store_true",
-        default=None,
-        help="install pip into the venv (default without uv)",
+        default=True,
+        help="install pip into the venv (the default)",
     )
     pip.add_argument(
         "--without-pip",
         dest="with_pip",
         action="store_false",
-        help="no pip in the venv (default with uv: use uv pip)",
+        help="no pip in the venv (install with uv pip, or python -m ensurepip later)",
     )
     parser.add_argument(
         "--no-uv", action="store_true", help="use python -m venv even if uv is on PATH"
@@ -197,6 +197,18 @@ def _target(cwd: str, root: str | None, name: str | None, force: bool) -> str:
     return target
 
 
+def _note(text: str) -> None:
+    say(f"shellhook: {text}")
+
+
+def _pip_text(built: venvmake.Built) -> str:
+    """Whether the new venv has pip, for the created line (a bare ``pip`` in a venv
+    without one would reach the user's or the system's pip)."""
+    if built.pip is None:
+        return "without pip: install with uv pip, or run python -m ensurepip first"
+    return f"with pip {built.pip}" if built.pip else "with pip"
+
+
 def run(args: argparse.Namespace) -> int:
     """Create the project's .venv (or $WORKON_HOME/NAME linked to the project), activate it."""
     name = venvnames.check_name(args.name) if args.name is not None else None
@@ -214,13 +226,13 @@ def run(args: argparse.Namespace) -> int:
     target = _target(cwd, root, name, args.force)
     uv = None if args.no_uv else shutil.which("uv")
     interpreter, request, requires = _choose_interpreter(wanted, cwd, root, uv)
-    with_pip = (uv is None) if args.with_pip is None else args.with_pip
+    with_pip = bool(args.with_pip)
     if (requirements or args.install) and uv is None and not with_pip:
-        raise ShellhookError("-r and --install need pip: drop --without-pip")
-    tool = "uv" if uv else "python -m venv"
+        raise ShellhookError("-r and --install need pip (or uv): drop --without-pip")
+    tool = venvmake.UV if uv else venvmake.VENV
     say(
         f"shellhook: creating {path_for_terminal(target)} from {interpreter.describe()} "
-        f"with {tool}{'' if with_pip else ', without pip'}"
+        f"with {tool}{', with pip' if with_pip else ', without pip'}"
     )
     plan = venvmake.Plan(
         target=target,
@@ -232,7 +244,7 @@ def run(args: argparse.Namespace) -> int:
         project_link=root if name and root else None,
         replace=args.force,
         workdir=root or cwd,
-        in_process=uv is None and venvmake.same_interpreter(interpreter.path),
+        in_process=venvmake.same_interpreter(interpreter.path),
     )
     pointer: list[bytes] = []
     relink = root is not None and os.path.lexists(os.path.join(root, ".venv"))
@@ -242,7 +254,7 @@ def run(args: argparse.Namespace) -> int:
             pointer.append(venvmake.write_pointer(root, name, replace=relink))
 
     try:
-        venvmake.build(plan, after_commit=link_project)
+        built = venvmake.build(plan, after_commit=link_project, note=_note)
     except KeyboardInterrupt:
         say("shellhook: interrupted; nothing was created")
         return 130
@@ -253,7 +265,7 @@ def run(args: argparse.Namespace) -> int:
         except TrustStoreError as exc:
             say(f"shellhook: warning: {for_terminal(str(exc))}")
     ops, label = _activation_ops(cwd, target, named=name is not None)
-    done = f"shellhook: created {path_for_terminal(target)}"
+    done = f"shellhook: created {path_for_terminal(target)} ({_pip_text(built)})"
     if pointer:
         done += f", linked from {path_for_terminal(os.path.join(root or '', '.venv'))}"
     shell = shellops.link()
