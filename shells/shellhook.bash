@@ -265,7 +265,10 @@ __shellhook_ask() {
   __shellhook_owned=0
   ! builtin declare -F deactivate >/dev/null || __shellhook_owned=1
   ((++__shellhook_seq))
-  __shellhook_ask_daemon || __shellhook_ask_oneshot || return 0
+  if ! __shellhook_ask_daemon && ! __shellhook_ask_oneshot; then
+    [[ -x $__shellhook_python ]] || __shellhook_uninstalled
+    return 0
+  fi
   __shellhook_apply
   __shellhook_seen=${VIRTUAL_ENV-}
 }
@@ -300,6 +303,34 @@ __shellhook_wrap_cd() {
   cd() { __shellhook_chdir cd "$@"; }
   builtin declare -F pushd >/dev/null || pushd() { __shellhook_chdir pushd "$@"; }
   builtin declare -F popd >/dev/null || popd() { __shellhook_chdir popd "$@"; }
+}
+
+__shellhook_uninstalled() {
+  # shellhook was uninstalled under this shell (its Python is gone): undo our activation
+  # (its deactivate could not work for long), say so once, and unhook for good.
+  local what='' def i
+  if [[ -n $__shellhook_active ]]; then
+    what="; deactivated ${VIRTUAL_ENV_PROMPT:-${__shellhook_active##*/}}"
+    __shellhook_undo full "$__shellhook_active"
+  fi
+  builtin printf 'shellhook: uninstalled (%s is gone): the hook is off in this shell%s\n' \
+    "$__shellhook_python" "$what" >&2
+  [[ -z $__shellhook_wfd ]] || exec {__shellhook_wfd}>&- {__shellhook_rfd}<&-
+  __shellhook_wfd='' __shellhook_rfd=''
+  for i in "${!PROMPT_COMMAND[@]}"; do
+    PROMPT_COMMAND[i]=${PROMPT_COMMAND[i]//__shellhook_prompt;/}
+    PROMPT_COMMAND[i]=${PROMPT_COMMAND[i]//__shellhook_prompt/}
+  done
+  builtin unset -f cd
+  ! builtin declare -F pushd >/dev/null || [[ $(builtin declare -f pushd) != *__shellhook_* ]] ||
+    builtin unset -f pushd
+  ! builtin declare -F popd >/dev/null || [[ $(builtin declare -f popd) != *__shellhook_* ]] ||
+    builtin unset -f popd
+  if builtin declare -F __shellhook_user_cd >/dev/null; then
+    def=$(builtin declare -f __shellhook_user_cd)   # the user's cd, under its own name again
+    builtin eval "${def/#__shellhook_user_cd/cd}"
+  fi
+  unset SHELLHOOK_SESSION SHELLHOOK_OFF
 }
 
 __shellhook_prompt() {

@@ -324,9 +324,30 @@ __shellhook_ask() {
   __shellhook_pwd=$PWD
   __shellhook_owned=$(( ${+functions[deactivate]} ))
   (( ++__shellhook_seq ))
-  __shellhook_ask_daemon || __shellhook_ask_oneshot || return 0
+  if ! __shellhook_ask_daemon && ! __shellhook_ask_oneshot; then
+    [[ -x $__shellhook_python ]] || __shellhook_uninstalled
+    return 0
+  fi
   __shellhook_apply
   __shellhook_seen=${VIRTUAL_ENV-}
+}
+
+__shellhook_uninstalled() {
+  # shellhook was uninstalled under this shell (its Python is gone): undo our activation
+  # (its deactivate could not work for long), say so once, and unhook for good.
+  emulate -L zsh
+  local what=''
+  if [[ -n $__shellhook_venv ]]; then
+    what="; deactivated ${VIRTUAL_ENV_PROMPT:-${__shellhook_venv:t}}"
+    __shellhook_undo full "$__shellhook_venv"
+  fi
+  builtin printf 'shellhook: uninstalled (%s is gone): the hook is off in this shell%s\n' \
+    "$__shellhook_python" "$what" >&2
+  [[ -z $__shellhook_wfd ]] || exec {__shellhook_wfd}>&- {__shellhook_rfd}<&-
+  __shellhook_wfd='' __shellhook_rfd=''
+  precmd_functions=(${precmd_functions:#__shellhook_*})
+  chpwd_functions=(${chpwd_functions:#__shellhook_*})
+  unset SHELLHOOK_SESSION SHELLHOOK_OFF
 }
 
 __shellhook_precmd() {

@@ -121,3 +121,26 @@ def test_unsafe_xdg_runtime_dir_falls_back_like_platformdirs(sandbox, spawn):
     assert (fallback / "daemon.pid").exists()
     assert any(p.suffix == sh.request_suffix for p in fallback.iterdir())
     assert not (bad / "shellhook").exists()
+
+
+def test_a_shell_left_open_after_uninstall_stops_and_says_so_once(sandbox, spawn, shell_name):
+    """After ./install.sh --uninstall the hook's Python is gone: the shell drops our
+    activation, says so once and stops asking, instead of keeping a venv active."""
+    proj = sandbox.project("proj")
+    link = sandbox.root / "python-link"
+    link.symlink_to(sys.executable)
+    adapter = adapters.get(shell_name)
+    hook = sandbox.root / f"hook-uninstall.{adapter.extension}"
+    hook.write_text(adapter.init_text(str(link)))
+    sh = spawn(hook=hook)
+    path_before = sh.getenv("PATH")
+    sh.cd(proj)
+    assert sh.venv() == str(proj / ".venv")
+    sandbox.stop_daemon()
+    link.unlink()  # what uninstall does to the private venv
+    out = sh.cd(sandbox.home) + sh.cd(proj) + sh.cd(sandbox.home)
+    assert out.count(b"shellhook: uninstalled") == 1, out
+    assert b"deactivated proj" in out
+    assert sh.venv() is None
+    assert sh.getenv("PATH") == path_before
+    assert not sh.has_function("deactivate")
