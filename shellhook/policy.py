@@ -131,9 +131,9 @@ def judge(res: Resolution, ctx: Context) -> Target:
         )
     if not verdict.trusted:
         allow = "shellhook allow " + path_for_command(os.path.realpath(res.project))
-        return Target(
-            res, False, f"shellhook: {_venv_label(res)} is {verdict.reason}; to use it: {allow}"
-        )
+        label = _venv_label(res)  # "is not allowed", ": changed since allowed"
+        said = f" is {verdict.reason}" if verdict.reason == "not allowed" else f": {verdict.reason}"
+        return Target(res, False, f"shellhook: {label}{said}; to use it: {allow}")
     note = None
     if not venvinfo.has_pip(res.venv):
         note = (

@@ -162,6 +162,21 @@ def test_denied_is_silent_and_no_pip_is_a_note(home):
     assert policy.judge(ctx.resolver.resolve(str(proj)), ctx).warning is None
 
 
+def test_changed_since_allowed_names_the_venv_and_the_project(home):
+    shared = real_venv(home / "envs" / "a")
+    proj = home / "proj"
+    proj.mkdir()
+    (proj / ".venv").write_text("../envs/a\n")
+    ctx = context(home)
+    res = ctx.resolver.resolve(str(proj))
+    ctx.trust.allow(str(proj), str(shared), res.pointer)
+    assert policy.judge(ctx.resolver.resolve(str(proj)), ctx).usable
+    (proj / ".venv").write_text(f"{shared}\n")  # the same venv, another pointer
+    assert policy.judge(ctx.resolver.resolve(str(proj)), ctx).warning == (
+        "shellhook: ~/envs/a: changed since allowed; to use it: shellhook allow ~/proj"
+    )
+
+
 def test_a_refusal_is_current_until_a_chmod(home):
     proj = home / "proj"
     real_venv(proj / ".venv")
