@@ -29,6 +29,7 @@ class Config:
 
     trust: str = "explicit"  # or "owned": trust venvs you own that nobody else can write
     quiet: bool = False  # silence "activated"/"deactivated" lines (never warnings)
+    home_is_project: bool = False  # $HOME may be a project (a ~/.venv for everything below)
 
 
 def load() -> Config:
@@ -45,9 +46,12 @@ def load() -> Config:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     trust = data.get("trust", "explicit")
-    quiet = data.get("quiet", False)
     if trust not in TRUST_MODES:
         raise ConfigError(f"{path}: trust must be one of {', '.join(TRUST_MODES)}")
-    if not isinstance(quiet, bool):
-        raise ConfigError(f"{path}: quiet must be true or false")
-    return Config(trust=trust, quiet=quiet)
+    flags = {}
+    for name in ("quiet", "home_is_project"):
+        value = data.get(name, False)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{path}: {name} must be true or false")
+        flags[name] = value
+    return Config(trust=trust, **flags)

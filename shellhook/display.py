@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import unicodedata
 
 _LABEL_PUNCTUATION = set("._-+@=,:")
@@ -37,6 +39,25 @@ def path_for_terminal(path: str | os.PathLike[str]) -> str:
     if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
         text = "~" + text[len(home) :]
     return for_terminal(text)
+
+
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+
+
+def path_for_command(path: str | os.PathLike[str]) -> str:
+    """A path as one word of a command to paste into bash, zsh, fish or xonsh, escaped
+    for the terminal: ``~/src/proj`` when it is a plain word under home (the form
+    ``path_for_terminal`` shows), else the absolute path, single-quoted where needed
+    (xonsh expands no ``~`` next to quotes). Messages that name a path and a command
+    acting on it use this form for both."""
+    text = os.fspath(path)
+    home = os.path.expanduser("~")
+    if _PLAIN_WORD.fullmatch(text) and home not in ("", "/"):
+        if text == home:
+            return "~"
+        if text.startswith(home + os.sep):
+            return "~" + text[len(home) :]
+    return for_terminal(text if _PLAIN_WORD.fullmatch(text) else shlex.quote(text))
 
 
 def prompt_label(name: str) -> str:

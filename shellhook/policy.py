@@ -7,16 +7,15 @@ hook scripts only apply the operations it returns.
 from __future__ import annotations
 
 import os
-import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from shellhook import config as config_mod
 from shellhook import locations, venvinfo
 from shellhook import protocol as p
-from shellhook.display import path_for_terminal, prompt_label
+from shellhook.display import path_for_command, path_for_terminal, prompt_label
 from shellhook.protocol import Ops, Request
 from shellhook.resolver import Resolution, Resolver, is_venv_dir
-from shellhook.trust import TrustStore, TrustStoreError
+from shellhook.trust import TrustStore, TrustStoreError, permissions_stamp
 
 
 @dataclass
@@ -44,6 +43,9 @@ class Context:
             self.config, self.config_error = config_mod.load(), None
         except config_mod.ConfigError as exc:
             self.config, self.config_error = config_mod.Config(), str(exc)
+        scope = self.resolver.scope
+        if scope.home_is_project != self.config.home_is_project:
+            self.resolver.scope = replace(scope, home_is_project=self.config.home_is_project)
         return True
 
 
@@ -53,8 +55,10 @@ class Target:
 
     res: Resolution
     usable: bool
-    warning: str | None  # said once per session and project when not usable
+    warning: str | None  # a W line when not usable: hooks print each text once per session
     name: str = ""
+    note: str | None = None  # a W line to go with an activation (a venv without pip)
+    stamp: tuple | None = None  # a refusal's permissions_stamp: valid while unchanged
 
 
 def within(path: str, project: str) -> bool:
@@ -74,39 +78,69 @@ def activation_ops(op: str, venv: str, project: str, name: str) -> Ops:
     ]
 
 
+def still_current(target: Target) -> bool:
+    """False when a refused target's files changed owner or mode since it was judged."""
+    return target.stamp is None or permissions_stamp(target.res) == target.stamp
+
+
+def _venv_label(res: Resolution) -> str:
+    """The venv as an untrusted notice names it: its name when it lies in its project
+    (the command names the project), else its path."""
+    assert res.venv is not None and res.project is not None
+    if os.path.dirname(res.venv) == os.path.realpath(res.project):
+        return path_for_terminal(os.path.basename(res.venv))
+    return path_for_command(res.venv)
+
+
 def judge(res: Resolution, ctx: Context) -> Target:
-    """Combine resolution, trust and venv health into a Target."""
+    """Combine resolution, trust and venv health into a Target.
+
+    Every text depends on the venv and its (canonical) project only, never on the
+    directory asked about: the hooks print each distinct warning once per session, so
+    an untrusted venv is mentioned once however its project is entered. A denied
+    project is silent.
+    """
     ctx.reload_config()
-    if res.problem:
-        return Target(res, False, f"shellhook: {path_for_terminal(res.problem)}")
-    if not res.found:
-        return Target(res, False, None)
-    assert res.venv is not None and res.project is not None and ctx.config is not None
-    shown = path_for_terminal(res.venv)
+    scope = res.scope or ctx.resolver.scope
     try:
-        verdict = ctx.trust.verdict(res, ctx.config, ctx.resolver.workon_home)
+        if (res.problem or res.found) and res.project and ctx.trust.is_denied(res.project):
+            return Target(res, False, None)
+        if res.problem:
+            return Target(res, False, f"shellhook: {path_for_terminal(res.problem)}")
+        if not res.found:
+            return Target(res, False, None)
+        assert res.venv is not None and res.project is not None and ctx.config is not None
+        verdict = ctx.trust.verdict(res, ctx.config, scope.workon_home)
     except TrustStoreError as exc:
         return Target(res, False, f"shellhook: {path_for_terminal(str(exc))}")
-    if not verdict.trusted:
-        if verdict.refused:
-            return Target(res, False, f"shellhook: not activating {shown}: {verdict.reason}")
-        allow = "shellhook allow " + shlex.quote(res.project)
+    venv = path_for_command(res.venv)
+    if verdict.denied:
+        return Target(res, False, None)
+    if verdict.refused:
+        reason = verdict.reason.removeprefix("refused: ")
         return Target(
-            res,
-            False,
-            f"shellhook: {shown} is {verdict.reason}; "
-            f"to activate it, run: {path_for_terminal(allow)}",
+            res, False, f"shellhook: not activating {venv}: {reason}", stamp=permissions_stamp(res)
         )
     broken = venvinfo.broken_reason(res.venv)
     if broken:
-        fix = "python3 -m venv --clear " + shlex.quote(res.venv)
         return Target(
             res,
             False,
-            f"shellhook: not activating {shown}: {broken}; "
-            f"recreate it with: {path_for_terminal(fix)}",
+            f"shellhook: not activating {venv}: {broken}; "
+            f"recreate it with: python3 -m venv --clear {venv}",
         )
-    return Target(res, True, None, venvinfo.display_name(res.venv))
+    if not verdict.trusted:
+        allow = "shellhook allow " + path_for_command(os.path.realpath(res.project))
+        label = _venv_label(res)  # "is not allowed", ": changed since allowed"
+        said = f" is {verdict.reason}" if verdict.reason == "not allowed" else f": {verdict.reason}"
+        return Target(res, False, f"shellhook: {label}{said}; to use it: {allow}")
+    note = None
+    if not venvinfo.has_pip(res.venv):
+        note = (
+            f"shellhook: {venv} has no pip (a bare pip runs the system's); "
+            "add it: python -m ensurepip, or use uv pip"
+        )
+    return Target(res, True, None, venvinfo.display_name(res.venv), note=note)
 
 
 def decide(req: Request, target: Target, ctx: Context) -> Ops:
@@ -159,6 +193,8 @@ def decide(req: Request, target: Target, ctx: Context) -> Ops:
             f"shellhook: activated {path_for_terminal(target.name)} "
             f"({path_for_terminal(res.detail)})"
         )
+        if target.note:
+            ops.append((p.OP_WARN, target.note))
     elif target.warning and not suppressed:
         ops.append((p.OP_WARN, target.warning))
     return ops

@@ -3,17 +3,23 @@
 The resolver only lstat()s, lists directories and reads at most a few KiB of small
 files. Results per directory level are cached; the daemon drops cache entries when
 watchdog reports a change, the one-shot client uses a fresh resolver each time.
+
+What an answer depends on besides the file system is a ``Scope``: ``$WORKON_HOME``,
+``$HOME``, the temp dirs and the user's ``home_is_project``. They are the asking shell's
+(DESIGN §2), so they are passed with each resolution rather than read from the
+environment of whichever process resolves; cached levels are kept per scope.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
-from shellhook import locations
 from shellhook.files import read_small_file
 
 MAX_POINTER_BYTES = 4096
@@ -24,6 +30,111 @@ RULE_DOT_VENV = ".venv"
 RULE_VENV = "venv"
 RULE_CHILD = "child"
 RULE_PROJECT_LINK = "project-link"
+
+# Why a candidate was passed over (PassedOver.kind).
+PASSED_EXCLUDED = "excluded"  # found in a directory that is never a project
+PASSED_STORE = "store"  # one of several venvs in one directory: a store, not a project
+
+SYSTEM_TEMP_DIRS = ("/tmp", "/var/tmp")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The asking shell's side of a resolution: its variables and the user's config.
+
+    ``stores`` are further venv stores that are never a project, as (path, what) pairs:
+    the place for the tool stores of DESIGN §2 rule 4 (poetry's cache, pipenv's store...).
+    """
+
+    workon_home: str
+    home: str = ""
+    temp_dirs: tuple[str, ...] = SYSTEM_TEMP_DIRS
+    home_is_project: bool = False
+    stores: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        home_is_project: bool = False,
+        stores: tuple[tuple[str, str], ...] = (),
+    ) -> Scope:
+        """The scope of a process with environment ``env`` (default: this one's).
+
+        ``$WORKON_HOME`` (default ``$HOME/.virtualenvs``), ``$HOME`` and ``$TMPDIR`` are
+        read from ``env`` only: a request carrying a shell's variables gets that shell's
+        answer.
+        """
+        env = os.environ if env is None else env
+        home = env.get("HOME") or os.path.expanduser("~")
+        value = env.get("WORKON_HOME", "").strip()
+        if not value:
+            workon = os.path.join(home, ".virtualenvs")
+        elif value == "~" or value.startswith("~/"):
+            workon = home + value[1:]
+        else:
+            workon = os.path.expanduser(value)
+        temps = list(SYSTEM_TEMP_DIRS)
+        tmpdir = env.get("TMPDIR", "")
+        if os.path.isabs(tmpdir):
+            temps.append(tmpdir)
+        return cls(
+            workon_home=os.path.abspath(workon),
+            home=os.path.abspath(home),
+            temp_dirs=tuple(temps),
+            home_is_project=home_is_project,
+            stores=stores,
+        )
+
+    @functools.cached_property
+    def excluded(self) -> dict[str, tuple[str, str]]:
+        """Directories that are never a project, by their normalized and real paths: what
+        each is (a phrase to follow "is") and how to make use of it anyway ('' if no way)."""
+        why: dict[str, tuple[str, str]] = {}
+
+        def add(path: str, what: str, hint: str = "") -> None:
+            if path:
+                for form in (os.path.normpath(path), os.path.realpath(path)):
+                    why.setdefault(form, (what, hint))
+
+        add("/", "the root directory")
+        for store, what in self.stores:
+            add(store, what)
+        add(self.workon_home, "$WORKON_HOME, the store of named venvs", "use one: workon NAME")
+        if not self.home_is_project:
+            add(
+                self.home,
+                "your home directory",
+                "home_is_project = true in the config makes it a project",
+            )
+        for temp in self.temp_dirs:
+            add(temp, "a temporary directory")
+        return why
+
+    @functools.cached_property
+    def excluded_ids(self) -> dict[tuple[int, int], tuple[str, str]]:
+        """The excluded directories that exist, by (device, inode): a directory reached
+        by a path of its own (a symlink to home) is excluded too."""
+        ids: dict[tuple[int, int], tuple[str, str]] = {}
+        for path, why in self.excluded.items():
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            ids.setdefault((st.st_dev, st.st_ino), why)
+        return ids
+
+
+@dataclass(frozen=True)
+class PassedOver:
+    """A candidate the walk did not take, and why (for ``shellhook which``)."""
+
+    kind: str  # PASSED_EXCLUDED or PASSED_STORE
+    directory: str  # the level D, as walked
+    venvs: tuple[str, ...]  # the venvs (or the pointer file) found there
+    reason: str  # why D is not a project, a phrase after D ("is your home directory...")
+    hint: str = ""  # how to use it anyway (stores: ``shellhook which`` says it per directory)
 
 
 @dataclass(frozen=True)
@@ -37,7 +148,9 @@ class Resolution:
     pointer: bytes | None = None  # raw content of a pointer file, for trust binding
     pointer_path: str | None = None
     problem: str | None = None  # set when D declares a venv that cannot be used
+    scope: Scope | None = None  # what it was resolved under (trust needs the same)
     watch: tuple[str, ...] = field(default=(), compare=False)
+    passed: tuple[PassedOver, ...] = field(default=(), compare=False)
 
     @property
     def found(self) -> bool:
@@ -93,61 +206,133 @@ def read_pointer(path: str) -> tuple[bytes, str]:
     return data, parse_pointer(data)
 
 
+# What one directory level yields: a resolution (or None) and what it passed over.
+_Level = tuple[Optional[Resolution], tuple[PassedOver, ...]]
+
+
 class Resolver:
-    """Resolves directories to venvs, caching what it read per directory level."""
+    """Resolves directories to venvs, caching what it read per directory level.
+
+    ``scope`` is the default for ``resolve`` (this process's environment when not
+    given; ``workon_home`` overrides its ``$WORKON_HOME``). ``explain`` also looks into
+    the directories that are never a project, to say what was passed over there
+    (``shellhook which``); without it they are not read at all.
+    """
 
     def __init__(
-        self, workon_home: Path | None = None, cacheable: Callable[[str], bool] | None = None
+        self,
+        workon_home: Path | str | None = None,
+        cacheable: Callable[[str], bool] | None = None,
+        *,
+        scope: Scope | None = None,
+        explain: bool = False,
     ) -> None:
-        self.workon_home = str(workon_home or locations.workon_home())
+        if scope is None:
+            scope = Scope.from_env(home_is_project=_configured_home_is_project())
+        if workon_home is not None:
+            scope = replace(scope, workon_home=os.path.abspath(workon_home))
+        self.scope = scope
+        self.explain = explain
         # Only directories whose changes we hear about may be cached (the daemon's watches).
         self._cacheable = cacheable or (lambda _path: False)
-        self._levels: dict[str, Resolution | None] = {}
-        self._links: dict[str, str] | None = None
+        self._levels: dict[str, dict[Scope, _Level]] = {}
+        self._links: dict[str, dict[str, str]] = {}
+        self._homes: set[str] = set()  # every $WORKON_HOME resolved under
+
+    @property
+    def workon_home(self) -> str:
+        """The default scope's ``$WORKON_HOME``."""
+        return self.scope.workon_home
 
     def invalidate(self, path: str | None = None) -> None:
         """Forget cached knowledge about ``path`` (a changed directory), or everything."""
         if path is None:
             self._levels.clear()
-            self._links = None
+            self._links.clear()
             return
         self._levels.pop(path, None)
         self._levels.pop(os.path.dirname(path), None)
-        if path == self.workon_home or os.path.dirname(path) in (
-            self.workon_home,
-            os.path.dirname(self.workon_home),
-        ):
-            self._links = None
-            self._levels.clear()
+        for home in self._homes:
+            if path == home or os.path.dirname(path) in (home, os.path.dirname(home)):
+                # A named venv or its .project changed: any level may name it.
+                self._links.pop(home, None)
+                self._levels.clear()
 
-    def resolve(self, directory: str) -> Resolution:
-        """Walk up from ``directory``; the innermost level that yields a venv wins."""
+    def resolve(self, directory: str, scope: Scope | None = None) -> Resolution:
+        """Walk up from ``directory``; the innermost level that yields a venv wins.
+
+        Directories that are never a project (``scope.excluded``) yield nothing and are
+        not watched: what they hold cannot change the answer. (One reached by another
+        path, a symlink to home say, is known by its inode, which costs a stat when the
+        level is first read.)
+        """
+        scope = scope or self.scope
+        self._homes.add(scope.workon_home)
+        excluded = scope.excluded
         current = os.path.abspath(directory)
         visited: list[str] = []
+        passed: list[PassedOver] = []
         while True:
-            visited.append(current)
-            if current in self._levels:
-                level = self._levels[current]
+            why = excluded.get(current)
+            if why is None:
+                visited.append(current)
+                level = self._level(current, scope)
+            elif self.explain:
+                level = self._excluded_level(current, scope, why)
             else:
-                level = self._resolve_level(current)
-                if self._cacheable(current):
-                    self._levels[current] = level
-            if level is not None:
-                extra = (level.venv, os.path.join(level.venv, "bin")) if level.venv else ()
-                return replace(level, watch=tuple(visited) + extra)
+                level = (None, ())
+            found, passed_here = level
+            passed += passed_here
+            if found is not None:
+                extra = (found.venv, os.path.join(found.venv, "bin")) if found.venv else ()
+                return replace(found, watch=tuple(visited) + extra, passed=tuple(passed))
             parent = os.path.dirname(current)
             if parent == current:
-                return Resolution(watch=tuple(visited))
+                return Resolution(scope=scope, watch=tuple(visited), passed=tuple(passed))
             current = parent
 
-    def _resolve_level(self, d: str) -> Resolution | None:
+    def _level(self, d: str, scope: Scope) -> _Level:
+        cached = self._levels.get(d)
+        if cached is not None and scope in cached:
+            return cached[scope]
+        try:
+            st = os.stat(d)
+            why = scope.excluded_ids.get((st.st_dev, st.st_ino))
+        except OSError:
+            why = None
+        if why is None:
+            level = self._resolve_level(d, scope)
+        elif self.explain:
+            level = self._excluded_level(d, scope, why)
+        else:
+            level = (None, ())
+        if self._cacheable(d):
+            self._levels.setdefault(d, {})[scope] = level
+        return level
+
+    def _excluded_level(self, d: str, scope: Scope, why: tuple[str, str]) -> _Level:
+        """What an excluded directory would have yielded, as passed over."""
+        found, passed = self._resolve_level(d, scope)
+        venvs = tuple(v for p in passed for v in p.venvs)
+        if found is not None:
+            venvs = (found.venv or found.pointer_path or d, *venvs)
+        if not venvs:
+            return None, ()
+        what, hint = why
+        return None, (PassedOver(PASSED_EXCLUDED, d, venvs, f"is {what}, never a project", hint),)
+
+    def _resolve_level(self, d: str, scope: Scope) -> _Level:
+        """The rules of DESIGN §2 at one directory, in their order."""
+        # 1. a pointer file
         pointer = os.path.join(d, ".venv")
         try:
             st = os.lstat(pointer)
         except OSError:
             st = None
         if st is not None and stat.S_ISREG(st.st_mode):
-            return self._from_pointer(d, pointer)
+            return self._from_pointer(d, pointer, scope), ()
+        # 2. (a project-declared tool venv: .pdm-python, hatch's path...) goes here.
+        # 3. .venv, then venv
         for name, rule in ((".venv", RULE_DOT_VENV), ("venv", RULE_VENV)):
             candidate = os.path.join(d, name)
             if is_venv_dir(candidate):
@@ -156,64 +341,71 @@ class Resolver:
                     project=d,
                     rule=rule,
                     detail=f"{name}/ directory",
-                )
-        child = self._fancy_child(d)
-        if child is not None:
+                    scope=scope,
+                ), ()
+        # 4. (a tool's central venv for the project at d: poetry, pipenv...) goes here.
+        # 5. the only other child directory holding pyvenv.cfg
+        children = self._venv_children(d)
+        passed: tuple[PassedOver, ...] = ()
+        if len(children) == 1:
             return Resolution(
-                venv=os.path.realpath(child),
+                venv=os.path.realpath(children[0]),
                 project=d,
                 rule=RULE_CHILD,
-                detail=f"{os.path.basename(child)}/ directory",
+                detail=f"{os.path.basename(children[0])}/ directory",
+                scope=scope,
+            ), ()
+        if children:
+            names = ", ".join(os.path.basename(c) for c in children[:4])
+            more = ", ..." if len(children) > 4 else ""
+            passed = (
+                PassedOver(
+                    PASSED_STORE,
+                    d,
+                    tuple(children),
+                    f"holds {len(children)} venvs ({names}{more}): a store, not a project",
+                ),
             )
-        linked = self._project_links().get(d) or self._project_links().get(os.path.realpath(d))
+        # 6. a venv in $WORKON_HOME whose .project names d
+        links = self._project_links(scope.workon_home)
+        linked = links.get(d) or links.get(os.path.realpath(d))
         if linked is not None:
             return Resolution(
                 venv=os.path.realpath(linked),
                 project=d,
                 rule=RULE_PROJECT_LINK,
                 detail=f"{os.path.basename(linked)} in $WORKON_HOME links here (.project)",
-            )
-        return None
+                scope=scope,
+            ), passed
+        return None, passed
 
-    def _from_pointer(self, d: str, pointer: str) -> Resolution:
-        try:
-            data, target = read_pointer(pointer)
-        except OSError as exc:
-            return Resolution(
-                project=d,
-                rule=RULE_POINTER,
-                pointer_path=pointer,
-                problem=f"cannot read pointer file {pointer}: {exc.strerror}",
-            )
-        except ValueError as exc:
-            return Resolution(
-                project=d,
-                rule=RULE_POINTER,
-                pointer_path=pointer,
-                problem=f"pointer file {pointer} {exc}",
-            )
-        try:
-            venv, named = pointer_target(d, target, self.workon_home)
-        except ValueError as exc:
+    def _from_pointer(self, d: str, pointer: str, scope: Scope) -> Resolution:
+        def problem(text: str, data: bytes | None = None) -> Resolution:
             return Resolution(
                 project=d,
                 rule=RULE_POINTER,
                 pointer_path=pointer,
                 pointer=data,
-                problem=f"pointer file {pointer} {exc}",
+                problem=text,
+                scope=scope,
             )
+
+        try:
+            data, target = read_pointer(pointer)
+        except OSError as exc:
+            return problem(f"cannot read pointer file {pointer}: {exc.strerror}")
+        except ValueError as exc:
+            return problem(f"pointer file {pointer} {exc}")
+        try:
+            venv, named = pointer_target(d, target, scope.workon_home)
+        except ValueError as exc:
+            return problem(f"pointer file {pointer} {exc}", data)
         if named:
             detail = f".venv pointer file -> {target} in $WORKON_HOME"
         else:
             detail = f".venv pointer file -> {target}"
         if not is_venv_dir(venv):
-            return Resolution(
-                project=d,
-                rule=RULE_POINTER,
-                pointer_path=pointer,
-                pointer=data,
-                problem=f"pointer file {pointer} names {venv}, which is not a venv",
-            )
+            return problem(f"pointer file {pointer} names {venv}, which is not a venv", data)
         return Resolution(
             venv=os.path.realpath(venv),
             project=d,
@@ -221,15 +413,18 @@ class Resolver:
             detail=detail,
             pointer=data,
             pointer_path=pointer,
+            scope=scope,
         )
 
-    def _fancy_child(self, d: str) -> str | None:
+    def _venv_children(self, d: str) -> list[str]:
+        """Every child directory of ``d`` holding pyvenv.cfg but ``.venv`` and ``venv``,
+        sorted; none for a directory too large to scan."""
         try:
             with os.scandir(d) as it:
                 names = []
                 for count, entry in enumerate(it):
                     if count >= MAX_SCAN_ENTRIES:
-                        return None
+                        return []
                     if entry.name in (".venv", "venv"):
                         continue
                     try:
@@ -238,20 +433,28 @@ class Resolver:
                     except OSError:
                         continue
         except OSError:
-            return None
-        for name in sorted(names):
-            path = os.path.join(d, name)
-            if is_venv_dir(path):
-                return path
-        return None
+            return []
+        paths = (os.path.join(d, name) for name in sorted(names))
+        return [path for path in paths if is_venv_dir(path)]
 
-    def _project_links(self) -> dict[str, str]:
-        if self._links is not None:
-            return self._links
-        links = read_project_links(self.workon_home)
-        if self._cacheable(self.workon_home):
-            self._links = links
+    def _project_links(self, workon_home: str) -> dict[str, str]:
+        links = self._links.get(workon_home)
+        if links is not None:
+            return links
+        links = read_project_links(workon_home)
+        if self._cacheable(workon_home):
+            self._links[workon_home] = links
         return links
+
+
+def _configured_home_is_project() -> bool:
+    """``home_is_project`` from the user's config (False when it cannot be read)."""
+    from shellhook import config  # config -> locations only; imported late for start-up
+
+    try:
+        return config.load().home_is_project
+    except config.ConfigError:
+        return False
 
 
 def read_project_links(workon_home: str) -> dict[str, str]:

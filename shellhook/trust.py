@@ -7,17 +7,20 @@ project path to the venv's canonical path (and a pointer file's content);
 
 from __future__ import annotations
 
-import contextlib
+import functools
+import glob
+import grp
 import hashlib
 import json
 import os
+import pwd
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from shellhook import locations
 from shellhook.config import Config
-from shellhook.display import path_for_terminal
+from shellhook.display import for_terminal, path_for_command
 from shellhook.errors import ShellhookError
 from shellhook.files import write_atomic
 from shellhook.resolver import Resolution
@@ -37,6 +40,7 @@ class Verdict:
     trusted: bool
     reason: str  # "allowed", "in $WORKON_HOME", "denied", "not allowed", "refused: ..."
     refused: bool = False  # unsafe ownership or permissions (a fix is named in reason)
+    denied: bool = False  # the user said never (and wants silence)
 
 
 def _key(project: str) -> str:
@@ -47,18 +51,105 @@ def _pointer_hash(pointer: bytes | None) -> str | None:
     return hashlib.sha256(pointer).hexdigest() if pointer is not None else None
 
 
-def ownership_problem(path: str) -> str | None:
-    """Why ``path`` is unsafe to use (owned by another user, writable by others), or None."""
+def _user_name(uid: int) -> str:
+    try:
+        return for_terminal(pwd.getpwuid(uid).pw_name)
+    except KeyError:
+        return f"uid {uid}"
+
+
+def _accounts_stamp() -> tuple:
+    stamps: list[tuple[int, int, int] | None] = []
+    for path in ("/etc/group", "/etc/passwd"):
+        try:
+            st = os.stat(path)
+            stamps.append((st.st_mtime_ns, st.st_size, st.st_ino))
+        except OSError:
+            stamps.append(None)
+    return tuple(stamps)
+
+
+@functools.lru_cache(maxsize=32)
+def _group(gid: int, uid: int, _stamp: tuple) -> tuple[bool, str]:
+    """Whether group ``gid`` is user ``uid``'s private group, and how to name it.
+
+    Private (as Debian's OpenSSH accepts for ``~/.ssh``): every account whose primary
+    group it is is the user, its listed members are at most the user, and it has one
+    member at all (groups nobody is in belong to setgid programs). ``_stamp`` makes a
+    change to /etc/group or /etc/passwd seen.
+    """
+    try:
+        group = grp.getgrgid(gid)
+    except KeyError:
+        return False, f"group {gid} (unknown)"
+    name = f"group {for_terminal(group.gr_name)}"
+    try:
+        me = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return False, name
+    members = set(group.gr_mem)
+    members.update(p.pw_name for p in pwd.getpwall() if p.pw_gid == gid)
+    others = sorted(members - {me})
+    if others:
+        shown = ", ".join(for_terminal(o) for o in others[:3])
+        return False, f"{name}, also {shown}{', ...' if len(others) > 3 else ''}"
+    if not members:
+        return False, f"{name}, which has no members"
+    return True, name
+
+
+def ownership_problem(path: str, whole: str | None = None) -> str | None:
+    """Why ``path`` is unsafe to use (owned by another user, writable by others), or None.
+
+    Group-writable is fine when the group is the user's private group (umask 002 on
+    Debian, Ubuntu and Fedora desktops). The fix names ``whole`` (default: ``path``),
+    the directory that one ``chmod -R`` puts right, in the same form as the problem.
+    """
     try:
         st = os.stat(path)
     except OSError as exc:
-        return f"cannot inspect {path_for_terminal(path)}: {exc.strerror}"
-    shown = path_for_terminal(path)
-    if st.st_uid != os.geteuid():
-        return f"{shown} is owned by uid {st.st_uid}, not you (fix: chown -R $USER {shown})"
-    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        return f"{shown} is writable by others (fix: chmod go-w {shown})"
+        return f"cannot inspect {path_for_command(path)}: {exc.strerror}"
+    shown = path_for_command(path)
+    fix = path_for_command(whole or path)
+    uid = os.geteuid()
+    if st.st_uid != uid:
+        return (
+            f"{shown} is owned by {_user_name(st.st_uid)}, not you "
+            f"(fix: chown -R $USER {fix}, or make your own)"
+        )
+    if st.st_mode & stat.S_IWOTH:
+        return f"{shown} is writable by others (anyone) (fix: chmod -R g-w,o-w {fix})"
+    if st.st_mode & stat.S_IWGRP:
+        private, group = _group(st.st_gid, uid, _accounts_stamp())
+        if not private:
+            return f"{shown} is writable by others ({group}) (fix: chmod -R g-w,o-w {fix})"
     return None
+
+
+def checked_paths(res: Resolution) -> list[tuple[str, str]]:
+    """What must be safe before ``res`` is used, each with the directory fixing it:
+    the pointer file, the venv, its bin, pyvenv.cfg and site-packages (whose .pth
+    files run at every start of its python)."""
+    assert res.venv is not None
+    paths = [(res.pointer_path, res.pointer_path)] if res.pointer_path else []
+    inside = ["", "bin", "pyvenv.cfg"]
+    pattern = os.path.join(glob.escape(res.venv), "lib", "python*", "site-packages")
+    inside += sorted(os.path.relpath(p, res.venv) for p in glob.glob(pattern))[:4]
+    paths += [(os.path.join(res.venv, p) if p else res.venv, res.venv) for p in inside]
+    return paths
+
+
+def permissions_stamp(res: Resolution) -> tuple:
+    """Owner, group and mode of every checked path: a refusal stays valid while it is
+    the same (a chmod in an unwatched directory changes no answer by itself)."""
+    stamps: list[tuple[int, int, int] | None] = []
+    for path, _whole in checked_paths(res):
+        try:
+            st = os.stat(path)
+            stamps.append((st.st_uid, st.st_gid, st.st_mode))
+        except OSError:
+            stamps.append(None)
+    return tuple(stamps)
 
 
 class TrustStore:
@@ -133,12 +224,20 @@ class TrustStore:
         except OSError as exc:
             raise TrustStoreError(f"cannot write deny record: {exc}") from None
 
-    def forget(self, project: str) -> None:
-        """Remove both records for ``project``."""
+    def forget(self, project: str) -> list[str]:
+        """Remove both records for ``project``; the kinds that existed ("allow", "deny")."""
         key = _key(project)
+        removed = []
         for kind, name in (("allow", f"{key}.json"), ("deny", key)):
-            with contextlib.suppress(OSError):
-                (self._dir(kind, create=False) / name).unlink(missing_ok=True)
+            path = self._dir(kind, create=False) / name
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise TrustStoreError(f"cannot remove trust record {path}: {exc}") from None
+            removed.append(kind)
+        return removed
 
     def is_denied(self, project: str) -> bool:
         """True when a deny record exists (checked even if records cannot be parsed)."""
@@ -178,25 +277,29 @@ class TrustStore:
         return found
 
     def verdict(self, res: Resolution, config: Config, workon_home: str) -> Verdict:
-        """Decide whether ``res`` (a found venv) may be activated automatically."""
+        """Decide whether ``res`` (a found venv) may be activated automatically.
+
+        ``workon_home`` is the asking shell's ``$WORKON_HOME`` (the one ``res`` was
+        resolved under), whose venvs are trusted as named venvs.
+        """
         assert res.venv is not None and res.project is not None
-        for path in (res.pointer_path, res.venv, os.path.join(res.venv, "bin")):
-            if path is not None:
-                problem = ownership_problem(path)
-                if problem:
-                    return Verdict(False, f"refused: {problem}", refused=True)
         if self.is_denied(res.project):
-            return Verdict(False, "denied")
+            return Verdict(False, "denied", denied=True)
+        for path, whole in checked_paths(res):
+            problem = ownership_problem(path, whole)
+            if problem:
+                return Verdict(False, f"refused: {problem}", refused=True)
         home = os.path.realpath(workon_home)
         if os.path.dirname(res.venv) == home:
             return Verdict(True, "in $WORKON_HOME")
         record = self.allowed_record(res.project)
         if record is not None:
-            if record.get("venv") == res.venv and record.get("pointer_sha256") == _pointer_hash(
-                res.pointer
-            ):
+            pointer = _pointer_hash(res.pointer)
+            if record.get("venv") == res.venv and record.get("pointer_sha256") == pointer:
                 return Verdict(True, "allowed")
-            return Verdict(False, "changed since allowed")
+            if record.get("venv") == res.venv or (pointer and record.get("pointer_sha256")):
+                # What was allowed (this venv, or the pointer file) has changed.
+                return Verdict(False, "changed since allowed")
         if config.trust == "owned":
             return Verdict(True, 'owned by you (trust = "owned")')
         return Verdict(False, "not allowed")

@@ -89,6 +89,10 @@ class Sandbox:
         venv_mod.EnvBuilder(with_pip=False, symlinks=True, prompt=prompt).create(staging)
         staging.rename(path)
         staging.parent.rmdir()
+        # pyvenv.cfg's command line names where it was made: the final path, as bytes
+        # (else the venv is one moved from the staging dir, which shellhook refuses).
+        cfg = path / "pyvenv.cfg"
+        cfg.write_bytes(cfg.read_bytes().replace(os.fsencode(staging), os.fsencode(path)))
         return path
 
     def project(self, name: str | bytes, venv_name: str = ".venv", trust: bool = True) -> Path:

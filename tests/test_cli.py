@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-SUBCOMMANDS = ["init", "allow", "deny", "which", "status", "daemon", "rc"]
+SUBCOMMANDS = ["init", "allow", "deny", "forget", "which", "status", "daemon", "rc"]
 
 
 def test_version_and_help(sandbox):

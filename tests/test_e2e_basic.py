@@ -59,7 +59,7 @@ def test_untrusted_venv_is_not_activated_and_warned_once(sandbox, spawn):
     sh = spawn()
     out = sh.cd(proj)
     assert sh.venv() is None
-    assert b"shellhook allow" in out and b"evil/.venv" in out
+    assert b"shellhook: .venv is not allowed; to use it: shellhook allow ~/evil\n" in out
     sh.cd(proj.parent)
     again = sh.cd(proj)
     assert b"shellhook allow" not in again

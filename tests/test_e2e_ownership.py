@@ -193,4 +193,4 @@ def test_venv_writable_by_others_is_refused_with_the_fix(sandbox, spawn):
     sh = spawn()
     out = sh.cd(proj)
     assert sh.venv() is None
-    assert b"writable by others" in out and b"chmod go-w" in out
+    assert b"writable by others" in out and b"chmod -R g-w,o-w" in out

@@ -17,22 +17,36 @@ def mkvenv(path: Path) -> Path:
     return path
 
 
+def scope_in(tmp_path: Path, **kwargs) -> r.Scope:
+    """A scope whose home, temp dir and $WORKON_HOME are inside ``tmp_path``."""
+    for name in ("home", "tmp"):
+        (tmp_path / name).mkdir(exist_ok=True)
+    kwargs.setdefault("workon_home", str(tmp_path / "workon"))
+    return r.Scope(
+        home=str(tmp_path / "home"),
+        temp_dirs=(*r.SYSTEM_TEMP_DIRS, str(tmp_path / "tmp")),
+        **kwargs,
+    )
+
+
 @pytest.fixture
 def res(tmp_path: Path) -> r.Resolver:
-    return r.Resolver(workon_home=tmp_path / "workon")
+    return r.Resolver(scope=scope_in(tmp_path))
 
 
 def test_nothing_found(tmp_path, res):
     found = res.resolve(str(tmp_path))
     assert not found.found and found.problem is None
-    assert str(tmp_path) in found.watch and "/" in found.watch
+    assert str(tmp_path) in found.watch
+    assert "/" not in found.watch and "/tmp" not in found.watch  # never projects: unwatched
 
 
-def test_dot_venv_then_venv_then_fancy_alphabetically(tmp_path, res):
-    mkvenv(tmp_path / "zeta")
+def test_dot_venv_then_venv_then_the_only_other_child(tmp_path, res):
     mkvenv(tmp_path / "alpha")
     assert res.resolve(str(tmp_path)).venv == str(tmp_path / "alpha")
     assert res.resolve(str(tmp_path)).rule == r.RULE_CHILD
+    mkvenv(tmp_path / "zeta")  # two: a store, not a project
+    assert not res.resolve(str(tmp_path)).found
     mkvenv(tmp_path / "venv")
     assert res.resolve(str(tmp_path)).venv == str(tmp_path / "venv")
     mkvenv(tmp_path / ".venv")
@@ -119,7 +133,7 @@ def test_project_link_in_workon_home(tmp_path, res):
 
 def test_cache_is_used_only_for_watched_dirs(tmp_path):
     watched: set[str] = set()
-    res = r.Resolver(workon_home=tmp_path / "w", cacheable=watched.__contains__)
+    res = r.Resolver(scope=scope_in(tmp_path), cacheable=watched.__contains__)
     assert not res.resolve(str(tmp_path)).found
     mkvenv(tmp_path / ".venv")
     assert res.resolve(str(tmp_path)).found  # not cached: seen at once
@@ -138,3 +152,119 @@ def test_huge_directory_is_not_scanned_for_fancy_names(tmp_path, res, monkeypatc
         (tmp_path / f"d{i:02}").mkdir()
     mkvenv(tmp_path / "zz")
     assert not res.resolve(str(tmp_path)).found
+
+
+# -- directories that are never a project (DESIGN §2) ----------------------------------
+
+
+def test_a_venv_in_home_makes_nothing_below_a_project(tmp_path, res):
+    home = tmp_path / "home"
+    mkvenv(home / "venv")
+    (home / "src" / "plain").mkdir(parents=True)
+    for where in (home, home / "src" / "plain"):
+        assert not res.resolve(str(where)).found
+    (home / ".venv").write_text("./venv\n")  # nor does a pointer file in home
+    assert not res.resolve(str(home / "src")).found
+    assert res.resolve(str(home / "src")).problem is None
+
+
+def test_home_is_project_makes_home_a_project(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    mkvenv(home / ".venv")
+    (home / "src").mkdir()
+    found = r.Resolver(scope=scope_in(tmp_path, home_is_project=True)).resolve(str(home / "src"))
+    assert found.venv == str(home / ".venv") and found.project == str(home)
+
+
+def test_temp_dirs_root_and_workon_home_are_never_projects(tmp_path, res):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir(exist_ok=True)
+    mkvenv(tmp / "venv")
+    (tmp / "sandbox").mkdir()
+    assert not res.resolve(str(tmp / "sandbox")).found
+    only = mkvenv(tmp_path / "workon" / "only")  # one named venv: still not a project
+    assert not res.resolve(str(only / "bin")).found
+    assert {"/", "/tmp", "/var/tmp"} <= set(res.scope.excluded)
+
+
+def test_an_excluded_directory_reached_through_a_symlink_is_excluded(tmp_path, res):
+    home = tmp_path / "home"
+    mkvenv(home / "venv")
+    (home / "sub").mkdir()
+    (tmp_path / "alias").symlink_to(home)
+    assert not res.resolve(str(tmp_path / "alias" / "sub")).found
+    assert not res.resolve(str(tmp_path / "alias")).found
+
+
+def test_scope_from_env_reads_the_given_environment_only(tmp_path):
+    env = {"HOME": str(tmp_path / "h"), "WORKON_HOME": "~/envs", "TMPDIR": str(tmp_path / "t")}
+    scope = r.Scope.from_env(env)
+    assert scope.workon_home == str(tmp_path / "h" / "envs")
+    assert scope.home == str(tmp_path / "h")
+    assert str(tmp_path / "t") in scope.temp_dirs and "/tmp" in scope.temp_dirs
+    assert r.Scope.from_env({"HOME": "/h"}).workon_home == "/h/.virtualenvs"
+    assert r.Scope.from_env({"HOME": "/h", "WORKON_HOME": "  "}).workon_home == "/h/.virtualenvs"
+
+
+# -- stores: several venvs in one directory ----------------------------------------------
+
+
+def test_a_folder_of_venvs_is_a_store_and_is_passed_over(tmp_path, res):
+    work = tmp_path / "work"
+    for name in ("env1", "env2"):
+        mkvenv(work / name)
+    (work / "proj" / "src").mkdir(parents=True)
+    found = res.resolve(str(work / "proj" / "src"))
+    assert not found.found
+    (store,) = found.passed
+    assert store.kind == r.PASSED_STORE and store.directory == str(work)
+    assert store.venvs == (str(work / "env1"), str(work / "env2"))
+    assert "2 venvs (env1, env2)" in store.reason and "store" in store.reason
+    # An outer project still applies below the store, and names what it passed over.
+    mkvenv(tmp_path / ".venv")
+    outer = res.resolve(str(work / "proj"))
+    assert outer.venv == str(tmp_path / ".venv") and outer.passed == (store,)
+
+
+def test_store_rule_order_dot_venv_and_pointer_still_win(tmp_path, res):
+    for name in ("a", "b"):
+        mkvenv(tmp_path / name)
+    (tmp_path / ".venv").write_text("./a\n")  # how which says to pick one
+    assert res.resolve(str(tmp_path)).venv == str(tmp_path / "a")
+    (tmp_path / ".venv").unlink()
+    mkvenv(tmp_path / ".venv")
+    assert res.resolve(str(tmp_path)).venv == str(tmp_path / ".venv")
+
+
+def test_explain_records_what_excluded_directories_held(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    mkvenv(home / "venv")
+    (home / "x").mkdir()
+    quiet = r.Resolver(scope=scope_in(tmp_path)).resolve(str(home / "x"))
+    assert quiet.passed == ()  # the hot path does not even look
+    found = r.Resolver(scope=scope_in(tmp_path), explain=True).resolve(str(home / "x"))
+    assert not found.found
+    (passed,) = [p for p in found.passed if p.directory == str(home)]
+    assert passed.kind == r.PASSED_EXCLUDED and passed.venvs == (str(home / "venv"),)
+    assert "home directory" in passed.reason and "home_is_project" in passed.hint
+
+
+# -- the asking shell's $WORKON_HOME (issue 9 item 4: per request, not per daemon) -------
+
+
+def test_each_scope_gets_its_own_answer_from_one_cached_resolver(tmp_path):
+    a = mkvenv(tmp_path / "wa" / "tools")
+    b = mkvenv(tmp_path / "wb" / "tools")
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / ".venv").write_text("tools\n")
+    resolver = r.Resolver(scope=scope_in(tmp_path), cacheable=lambda _p: True)
+    scope_a = scope_in(tmp_path, workon_home=str(tmp_path / "wa"))
+    scope_b = scope_in(tmp_path, workon_home=str(tmp_path / "wb"))
+    for _ in range(2):  # the second round comes from the cache
+        assert resolver.resolve(str(proj), scope_a).venv == str(a)
+        assert resolver.resolve(str(proj), scope_b).venv == str(b)
+        assert resolver.resolve(str(proj), scope_b).scope == scope_b
+    assert not resolver.resolve(str(proj)).found  # the default scope's $WORKON_HOME

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import grp
 import os
+import pwd
 from pathlib import Path
 
 import pytest
 
 from shellhook import config, trust
-from shellhook.resolver import Resolver
+from shellhook.resolver import Resolver, Scope
 
 
 @pytest.fixture
@@ -26,8 +28,12 @@ def project_with_venv(tmp_path: Path, name: str = "proj") -> Path:
 DEFAULTS = config.Config()
 
 
+def resolver(tmp_path: Path) -> Resolver:
+    return Resolver(scope=Scope(workon_home=str(tmp_path / "workon")))
+
+
 def verdict(store, tmp_path, proj, cfg=DEFAULTS):
-    res = Resolver(workon_home=tmp_path / "workon").resolve(str(proj))
+    res = resolver(tmp_path).resolve(str(proj))
     return store.verdict(res, cfg, str(tmp_path / "workon"))
 
 
@@ -66,7 +72,7 @@ def test_rewritten_pointer_needs_a_new_allow(tmp_path, store):
     proj = tmp_path / "proj"
     proj.mkdir()
     (proj / ".venv").write_text("../envs/a\n")
-    res = Resolver(workon_home=tmp_path / "workon").resolve(str(proj))
+    res = resolver(tmp_path).resolve(str(proj))
     store.allow(res.project, res.venv, res.pointer)
     assert verdict(store, tmp_path, proj).trusted
     (proj / ".venv").write_text("../envs/b\n")
@@ -88,7 +94,8 @@ def test_writable_by_others_is_refused_even_when_allowed(tmp_path, store):
     store.allow(str(proj), str(proj / ".venv"), None)
     os.chmod(proj / ".venv", 0o777)
     v = verdict(store, tmp_path, proj)
-    assert v.refused and "chmod go-w" in v.reason
+    assert v.refused and "writable by others (anyone)" in v.reason
+    assert v.reason.endswith(f"(fix: chmod -R g-w,o-w {proj / '.venv'})")
 
 
 def test_trust_owned_config(tmp_path, store):
@@ -112,3 +119,122 @@ def test_store_open_to_others_fails_closed(tmp_path, store):
     os.chmod(store.root, 0o777)
     with pytest.raises(trust.TrustStoreError, match="nothing is trusted"):
         verdict(store, tmp_path, proj)
+
+
+# -- umask 002: group-writable is fine in the user's private group -----------------------
+
+ME = pwd.getpwuid(os.geteuid()).pw_name
+
+
+def fake_accounts(monkeypatch, gid: int, members: list[str], primary: list[tuple[str, int]]):
+    """Make group ``gid`` have ``members`` and be the primary group of ``primary``
+    (name, uid) accounts, as /etc/group and /etc/passwd would say."""
+    real_getgrgid = grp.getgrgid
+
+    def getgrgid(g):
+        if g != gid:
+            return real_getgrgid(g)
+        return grp.struct_group(("team", "x", gid, members))
+
+    def getpwall():
+        return [pwd.struct_passwd((n, "x", u, gid, "", "/", "/bin/sh")) for n, u in primary]
+
+    monkeypatch.setattr(trust.grp, "getgrgid", getgrgid)
+    monkeypatch.setattr(trust.pwd, "getpwall", getpwall)
+    trust._group.cache_clear()
+
+
+def group_writable_project(tmp_path: Path) -> Path:
+    proj = project_with_venv(tmp_path)
+    (proj / ".venv" / "bin" / "pip").write_text("#!/bin/sh\n")
+    for path in (proj / ".venv", proj / ".venv" / "bin"):
+        os.chmod(path, 0o775)  # what python3 -m venv makes under umask 002
+    return proj
+
+
+def test_group_writable_in_a_private_group_is_fine(tmp_path, store, monkeypatch):
+    proj = group_writable_project(tmp_path)
+    store.allow(str(proj), str(proj / ".venv"), None)
+    fake_accounts(monkeypatch, os.stat(proj).st_gid, [], [(ME, os.geteuid())])
+    assert verdict(store, tmp_path, proj).trusted
+    fake_accounts(monkeypatch, os.stat(proj).st_gid, [ME], [])  # a listed member only
+    assert verdict(store, tmp_path, proj).trusted
+
+
+@pytest.mark.parametrize(
+    "members, primary, named",
+    [
+        (["bob"], [(ME, os.geteuid())], "group team, also bob"),
+        ([ME, "bob", "carol"], [], "group team, also bob, carol"),
+        ([], [(ME, os.geteuid()), ("dave", 4242)], "group team, also dave"),
+        ([], [], "group team, which has no members"),
+    ],
+)
+def test_group_writable_in_a_shared_group_is_refused_naming_it(
+    tmp_path, store, monkeypatch, members, primary, named
+):
+    proj = group_writable_project(tmp_path)
+    os.chmod(proj / ".venv", 0o755)  # only bin is group-writable: the fix is the whole venv
+    store.allow(str(proj), str(proj / ".venv"), None)
+    fake_accounts(monkeypatch, os.stat(proj).st_gid, members, primary)
+    v = verdict(store, tmp_path, proj)
+    assert v.refused and not v.trusted
+    assert f"{proj / '.venv' / 'bin'} is writable by others ({named})" in v.reason
+    assert v.reason.endswith(f"(fix: chmod -R g-w,o-w {proj / '.venv'})")
+
+
+def test_site_packages_and_pyvenv_cfg_are_checked_too(tmp_path, store):
+    proj = project_with_venv(tmp_path)
+    site = proj / ".venv" / "lib" / "python3.99" / "site-packages"
+    site.mkdir(parents=True)
+    store.allow(str(proj), str(proj / ".venv"), None)
+    os.chmod(site, 0o777)
+    assert "site-packages is writable by others" in verdict(store, tmp_path, proj).reason
+    os.chmod(site, 0o755)
+    os.chmod(proj / ".venv" / "pyvenv.cfg", 0o666)
+    assert "pyvenv.cfg is writable by others" in verdict(store, tmp_path, proj).reason
+
+
+def test_permissions_stamp_changes_with_a_chmod(tmp_path):
+    proj = project_with_venv(tmp_path)
+    res = resolver(tmp_path).resolve(str(proj))
+    before = trust.permissions_stamp(res)
+    assert trust.permissions_stamp(res) == before
+    os.chmod(proj / ".venv" / "bin", 0o777)
+    assert trust.permissions_stamp(res) != before
+
+
+# -- deny, forget, and what "changed" means ------------------------------------------------
+
+
+def test_deny_is_a_silent_verdict_and_forget_undoes_it(tmp_path, store):
+    proj = project_with_venv(tmp_path)
+    store.deny(str(proj))
+    v = verdict(store, tmp_path, proj)
+    assert v.denied and not v.trusted and not v.refused
+    os.chmod(proj / ".venv", 0o777)  # denied wins over a refusal: nothing to say
+    assert verdict(store, tmp_path, proj).denied
+    assert store.forget(str(proj)) == ["deny"]
+    assert verdict(store, tmp_path, proj).refused
+    assert store.forget(str(proj)) == []
+
+
+def test_forget_removes_an_allow(tmp_path, store):
+    proj = project_with_venv(tmp_path)
+    store.allow(str(proj), str(proj / ".venv"), None)
+    assert store.forget(str(proj)) == ["allow"]
+    assert verdict(store, tmp_path, proj).reason == "not allowed"
+
+
+def test_changed_since_allowed_only_for_what_was_allowed(tmp_path, store):
+    proj = project_with_venv(tmp_path)
+    store.allow(str(proj), str(proj / ".venv"), None)
+    (proj / ".venv").rename(proj / "venv")  # another venv than the one allowed
+    assert verdict(store, tmp_path, proj).reason == "not allowed"
+    (proj / "venv").rename(proj / "env")
+    (proj / ".venv").write_text("./env\n")  # the allowed path, now a pointer to another
+    assert verdict(store, tmp_path, proj).reason == "not allowed"
+    res = resolver(tmp_path).resolve(str(proj))
+    store.allow(res.project, res.venv, res.pointer)
+    (proj / ".venv").write_text(f"{proj / 'env'}\n")  # the same venv, the pointer rewritten
+    assert verdict(store, tmp_path, proj).reason == "changed since allowed"

@@ -11,6 +11,7 @@ NAMES = (
     "init",
     "allow",
     "deny",
+    "forget",
     "which",
     "run",
     "status",

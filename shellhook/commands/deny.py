@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from shellhook.commands.common import directory, resolve
+from shellhook.commands.common import directory
 from shellhook.daemon.fallback import nudge
-from shellhook.display import path_for_terminal
+from shellhook.display import path_for_command
+from shellhook.resolver import Resolver
 from shellhook.trust import TrustStore
 
-HELP = "never auto-activate DIR's project venv (default: here)"
+HELP = "never auto-activate DIR's project venv, nor mention it (default: here)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,9 +21,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Deny DIR's project (by path: survives edits, beats allow)."""
     where = directory(args.dir)
-    res = resolve(where)
+    res = Resolver().resolve(where)  # a broken pointer file can be denied too
     project = res.project if res.project else where
     TrustStore().deny(project)
-    print(f"shellhook: denied {path_for_terminal(project)}")
+    shown = path_for_command(project)
+    print(
+        f"shellhook: denied {shown}: its venv stays off and silent (undo: shellhook forget {shown})"
+    )
     nudge()
     return 0

@@ -45,7 +45,7 @@ def answer(argv: list[str]) -> int:
 def nudge(session_id: str | None = None) -> None:
     """Tell the calling shell (``$SHELLHOOK_SESSION``) to ask again at its next prompt.
 
-    Used after ``allow``/``deny`` (and venv commands) so the change shows at once
+    Used after ``allow``/``deny``/``forget`` (and venv commands) so the change shows at once
     instead of waiting for the daemon's file watch. Silent when there is no session.
     """
     sid = session_id if session_id is not None else os.environ.get("SHELLHOOK_SESSION", "")

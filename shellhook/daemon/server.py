@@ -32,7 +32,7 @@ from shellhook.daemon.sessions import (
     remove_session_files,
 )
 from shellhook.daemon.watcher import Watcher
-from shellhook.policy import Context, Target, decide, judge
+from shellhook.policy import Context, Target, decide, judge, still_current
 from shellhook.resolver import Resolution, Resolver
 from shellhook.trust import TrustStore, TrustStoreError
 
@@ -195,17 +195,23 @@ class Daemon:
         for req in requests:
             self._answer(session, req)
 
-    def _judge(self, res: Resolution) -> Target:
-        if self.ctx.reload_config():
+    def _resolve(self, pwd: str) -> Resolution:
+        if self.ctx.reload_config():  # before resolving: home_is_project is part of it
             self._judged.clear()
+        return self.resolver.resolve(pwd)
+
+    def _judge(self, res: Resolution) -> Target:
+        """``res`` judged, after ``_resolve`` (which re-read the config). The key holds
+        the resolution's scope ($WORKON_HOME decides trust too); a cached refusal is
+        re-checked against the files' owner and mode (a chmod may not be heard)."""
         key = (res, self.ctx.trust.generation())
         target = self._judged.get(key)
-        if target is None:
+        if target is None or not still_current(target):
             target = self._judged[key] = judge(res, self.ctx)
         return target
 
     def _answer(self, session: Session, req: protocol.Request) -> None:
-        res = self.resolver.resolve(req.pwd)
+        res = self._resolve(req.pwd)
         target = self._judge(res)
         ops = decide(req, target, self.ctx)
         ops.append((protocol.OP_DAEMON, str(self.rundir)))
@@ -259,7 +265,7 @@ class Daemon:
             req = session.last
             if req is None:
                 continue
-            res = self.resolver.resolve(req.pwd)
+            res = self._resolve(req.pwd)
             target = self._judge(res)
             if (res, target.usable, target.warning) != session.last_key:
                 log.info("nudging %s", session.sid)

@@ -11,6 +11,7 @@ import logging
 import os
 import queue
 
+from watchdog import events as watchdog_events
 from watchdog.events import (
     DirCreatedEvent,
     DirDeletedEvent,
@@ -32,7 +33,15 @@ log = logging.getLogger("shellhook.daemon")
 KEEP_SPARE = 64  # watches kept after no shell needs them any more
 
 # Opens and reads are never interesting (and the daemon's own reads would loop).
+# Attribute changes are: a chmod or chown decides whether a venv is refused (a watchdog
+# without the Attrib events reports them as modifications, which are in the list).
+ATTRIB_EVENTS = [
+    getattr(watchdog_events, name)
+    for name in ("DirAttribEvent", "FileAttribEvent")
+    if hasattr(watchdog_events, name)
+]
 EVENT_FILTER = [
+    *ATTRIB_EVENTS,
     DirCreatedEvent,
     DirDeletedEvent,
     DirModifiedEvent,
