@@ -533,7 +533,7 @@ def _uninstall(sandbox, python: Path) -> None:
     python.unlink()
 
 
-@pytest.mark.parametrize("how", ["auto", "workon"])
+@pytest.mark.parametrize("how", ["auto", "workon", "foreign"])
 def test_uninstalled_turns_the_hook_off_once(sandbox, start_shell, how):
     proj = sandbox.project("proj")
     sandbox.make_venv(sandbox.workon_home / "tools")
@@ -543,15 +543,25 @@ def test_uninstalled_turns_the_hook_off_once(sandbox, start_shell, how):
     if how == "auto":
         sh.cd(proj)
         want = proj / ".venv"
-    else:
+    elif how == "workon":
         sh.run("workon tools")
         want = sandbox.workon_home / "tools"
+    else:  # not ours: left alone
+        want = sandbox.make_venv(sandbox.root / "theirs")
+        sh.run(sh.source_activate(str(want)))
     assert sh.venv() == str(want)
     name = os.fsdecode(sh.getenv("VIRTUAL_ENV_PROMPT") or b"")
     _uninstall(sandbox, python)
     out = sh.cd(sandbox.root) + sh.cd(proj) + sh.cd(sandbox.home) + sh.sync()
     message = f"shellhook: uninstalled ({python} is gone): the hook is off in this shell"
     assert out.decode().count(message) == 1, out
+    if how == "foreign":
+        assert f"{message}\n".encode() in out.replace(b"\r\n", b"\n")
+        assert sh.venv() == str(want) and sh.has_function("deactivate")
+        assert sh.getenv("PATH") == os.fsencode(want / "bin") + b":" + path
+        sh.run("deactivate")  # theirs: puts back what it saved
+        assert sh.venv() is None and sh.getenv("PATH") == path
+        return
     assert f"{message}; deactivated {name}\n".encode() in out.replace(b"\r\n", b"\n")
     assert sh.venv() is None
     assert sh.getenv("PATH") == path
