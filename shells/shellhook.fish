@@ -480,12 +480,49 @@ function __shellhook_ask --description 'shellhook: ask what this directory needs
         test -e $__shellhook_rt/$__shellhook_id.n; and set -g __shellhook_nudged 1
         __shellhook_ask_oneshot; or begin
             set -g __shellhook_pwd "$PWD"
+            test -x "$__shellhook_python"; or __shellhook_uninstalled
             return 0
         end
     end
     set -g __shellhook_pwd "$PWD"
     __shellhook_apply
     set -g __shellhook_seen "$VIRTUAL_ENV"
+end
+
+function __shellhook_uninstalled --description 'shellhook: uninstalled: undo our activation, unhook'
+    # `install.sh --uninstall` removed the Python that answers us (and stopped the
+    # daemon): undo any activation of ours, automatic or manual (workon, adopted), say so
+    # once and remove the handlers, so that this shell stops asking. A venv that is not
+    # ours stays active; workon & co. go on saying "not installed".
+    set -l note ''
+    set -l venv "$VIRTUAL_ENV"
+    set -l IFS \n
+    set -l details (builtin functions -v -D deactivate 2>/dev/null)
+    if test -n "$venv"; and test "x$venv" = "x$SHELLHOOK_VENV" -o "x$venv" = "x$__shellhook_manual" \
+            -o "$details[5]" = 'shellhook: deactivate this venv'
+        set -l name "$VIRTUAL_ENV_PROMPT"
+        test -n "$name"; or set name $venv
+        set note "; deactivated $name"
+        __shellhook_undo full $venv
+    else
+        # Another venv over ours: drop only what is ours (PATH entry, marker, saved state).
+        __shellhook_undo forget "$SHELLHOOK_VENV"
+        test -n "$__shellhook_manual"; and __shellhook_undo forget $__shellhook_manual
+    end
+    if test -z "$VIRTUAL_ENV"; and set -q SHELLHOOK_PYTHONHOME
+        set -gx PYTHONHOME "$SHELLHOOK_PYTHONHOME"
+        set -e SHELLHOOK_PYTHONHOME
+    end
+    set -e SHELLHOOK_VENV
+    set -e SHELLHOOK_OFF
+    set -e SHELLHOOK_SESSION
+    set details (builtin functions -v -D deactivate 2>/dev/null)
+    test "$details[5]" = 'shellhook: deactivate this venv'; and builtin functions -e deactivate
+    __shellhook_prompt_unwrap
+    builtin functions -e __shellhook_on_pwd __shellhook_on_prompt   # and their handlers
+    set -e __shellhook_loaded   # a new `source` of the hook (installed again) loads it
+    builtin printf 'shellhook: uninstalled (%s is gone): the hook is off in this shell%s\n' \
+        "$__shellhook_python" "$note" >&2
 end
 
 function __shellhook_on_pwd --on-variable PWD --description 'shellhook: the directory changed'

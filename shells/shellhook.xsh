@@ -581,6 +581,8 @@ def __shellhook_setup(ns):
         if ops is None:
             ops = ask_oneshot(fields, seq.encode())
             if ops is None:
+                if not python():
+                    guarded(uninstalled)
                 return
             # A daemon is up now (`Y`) but knows nothing of this shell: tell it where we
             # are at the next prompt, so that it watches our directory and can nudge us.
@@ -715,6 +717,28 @@ def __shellhook_setup(ns):
         sys.modules.pop("__shellhook_xonsh__", None)
         for name in ("__shellhook_command", "__shellhook_unload"):
             ns.pop(name, None)
+
+    def uninstalled():
+        # `install.sh --uninstall` removed the Python that answers us (and stopped the
+        # daemon): undo any activation of ours, automatic or manual (workon, adopted), say
+        # so once and unload, so that this shell stops asking. A venv that is not ours
+        # (vox's, for one) stays active; workon & co. go on saying "not installed".
+        venv, marker, note = getenv("VIRTUAL_ENV"), getenv("SHELLHOOK_VENV"), ""
+        alias = aliases["deactivate"] if "deactivate" in aliases else None
+        if venv and venv != st.vox and (venv in (marker, st.label_venv) or ours(alias)):
+            note = "; deactivated " + (getenv("VIRTUAL_ENV_PROMPT") or venv)
+            undo(True, venv)
+        elif marker:
+            undo(False, marker)  # another venv over ours: drop only what is ours
+        if not getenv("VIRTUAL_ENV") and "SHELLHOOK_PYTHONHOME" in env:
+            env["PYTHONHOME"] = getenv("SHELLHOOK_PYTHONHOME")
+            delenv("SHELLHOOK_PYTHONHOME")
+        for name in ("SHELLHOOK_VENV", "SHELLHOOK_OFF"):
+            delenv(name)
+        unload()  # our handlers and {env_name} out, FIFOs closed
+        delenv("SHELLHOOK_SESSION")
+        say(f"shellhook: uninstalled ({ns.get('__shellhook_python')} is gone): "
+            f"the hook is off in this shell{note}")
 
     # Before the prompt is formatted, so {env_name} is already up to date (xonsh's readline
     # shell formats it before on_pre_prompt).

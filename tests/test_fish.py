@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -507,3 +508,67 @@ def test_assign_and_source_line(sandbox, tmp_path):
 def test_quote_refuses_nul():
     with pytest.raises(ValueError):
         adapters.get("fish").quote("a\0b")
+
+
+# -- after install.sh --uninstall ------------------------------------------------------
+def _doomed_hook(sandbox, shell: str) -> tuple[Path, Path]:
+    """A hook file whose __shellhook_python is a wrapper around ours, to delete later."""
+    python = sandbox.root / "doomed" / "python"
+    python.parent.mkdir()
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    adapter = adapters.get(shell)
+    text = sandbox.hook_file(shell).read_text()
+    line = adapter.assign("__shellhook_python", sys.executable)
+    assert line in text
+    hook = sandbox.root / f"hook-doomed.{adapter.extension}"
+    hook.write_text(text.replace(line, adapter.assign("__shellhook_python", str(python)), 1))
+    return hook, python
+
+
+def _uninstall(sandbox, python: Path) -> None:
+    """What install.sh --uninstall leaves behind: no daemon, runtime dir, or Python."""
+    sandbox.stop_daemon()
+    shutil.rmtree(sandbox.root / "run" / "shellhook")
+    python.unlink()
+
+
+@pytest.mark.parametrize("how", ["auto", "workon", "foreign"])
+def test_uninstalled_turns_the_hook_off_once(sandbox, start_shell, how):
+    proj = sandbox.project("proj")
+    sandbox.make_venv(sandbox.workon_home / "tools")
+    hook, python = _doomed_hook(sandbox, "fish")
+    sh = start_shell("fish", cwd=sandbox.home, hook=hook)
+    path = sh.getenv("PATH")
+    if how == "auto":
+        sh.cd(proj)
+        want = proj / ".venv"
+    elif how == "workon":
+        sh.run("workon tools")
+        want = sandbox.workon_home / "tools"
+    else:  # not ours: left alone
+        want = sandbox.make_venv(sandbox.root / "theirs")
+        sh.run(sh.source_activate(str(want)))
+    assert sh.venv() == str(want)
+    name = os.fsdecode(sh.getenv("VIRTUAL_ENV_PROMPT") or b"")
+    _uninstall(sandbox, python)
+    out = sh.cd(sandbox.root) + sh.cd(proj) + sh.cd(sandbox.home) + sh.sync()
+    message = f"shellhook: uninstalled ({python} is gone): the hook is off in this shell"
+    assert out.decode().count(message) == 1, out
+    if how == "foreign":
+        assert f"{message}\n".encode() in out.replace(b"\r\n", b"\n")
+        assert sh.venv() == str(want) and sh.has_function("deactivate")
+        assert sh.getenv("PATH") == os.fsencode(want / "bin") + b":" + path
+        sh.run("deactivate")  # theirs: puts back what it saved
+        assert sh.venv() is None and sh.getenv("PATH") == path
+        return
+    assert f"{message}; deactivated {name}\n".encode() in out.replace(b"\r\n", b"\n")
+    assert sh.venv() is None
+    assert sh.getenv("PATH") == path
+    for var in ("VIRTUAL_ENV_PROMPT", "SHELLHOOK_VENV", "SHELLHOOK_OFF", "SHELLHOOK_SESSION"):
+        assert sh.getenv(var) is None, var
+    assert not sh.has_function("deactivate")
+    assert not sh.has_function("__shellhook_user_prompt")  # the user's prompt is back
+    assert sh.prompt_prefix == b""
+    assert b"not installed" in sh.run("workon tools")
+    assert sh.venv() is None and not (sandbox.root / "run" / "shellhook").exists()

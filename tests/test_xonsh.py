@@ -645,3 +645,52 @@ def test_plain_source_works_too(sandbox, start_shell):
     out = sh.cd(proj)
     assert out.count(b"shellhook: activated") == 1
     assert sh.getenv("PATH").count(os.fsencode(proj / ".venv/bin")) == 1
+
+
+# -- after install.sh --uninstall ------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["auto", "workon", "foreign"])
+def test_uninstalled_turns_the_hook_off_once(sandbox, start_shell, how):
+    from tests.test_fish import _doomed_hook, _uninstall
+
+    proj = sandbox.project("proj")
+    sandbox.make_venv(sandbox.workon_home / "tools")
+    hook, python = _doomed_hook(sandbox, "xonsh")
+    sh = start_shell("xonsh", cwd=sandbox.home, hook=hook)
+    path = sh.getenv("PATH")
+    if how == "auto":
+        sh.cd(proj)
+        want = proj / ".venv"
+    elif how == "workon":
+        sh.run("workon tools")
+        want = sandbox.workon_home / "tools"
+    else:  # not ours: left alone
+        want = sandbox.make_venv(sandbox.root / "theirs")
+        sh.run(sh.source_activate(str(want)))
+    assert sh.venv() == str(want)
+    name = os.fsdecode(sh.getenv("VIRTUAL_ENV_PROMPT") or b"")
+    _uninstall(sandbox, python)
+    out = sh.cd(sandbox.root) + sh.cd(proj) + sh.cd(sandbox.home) + sh.sync()
+    message = f"shellhook: uninstalled ({python} is gone): the hook is off in this shell"
+    assert out.decode().count(message) == 1, out
+    if how == "foreign":
+        assert f"{message}\n".encode() in out.replace(b"\r\n", b"\n")
+        assert sh.venv() == str(want) and sh.has_function("deactivate")
+        assert sh.getenv("PATH") == os.fsencode(want / "bin") + b":" + path
+        sh.run("deactivate")  # theirs: puts back what it saved
+        assert sh.venv() is None and sh.getenv("PATH") == path
+        return
+    assert f"{message}; deactivated {name}\n".encode() in out.replace(b"\r\n", b"\n")
+    assert sh.venv() is None
+    assert sh.getenv("PATH") == path
+    for var in ("VIRTUAL_ENV_PROMPT", "SHELLHOOK_VENV", "SHELLHOOK_OFF", "SHELLHOOK_SESSION"):
+        assert sh.getenv(var) is None, var
+    assert not sh.has_function("deactivate")
+    assert py(sh, OURS) == "[]"  # no handler left
+    fifo = re.compile(r"\.re[qp]( \(deleted\))?$")
+    fds = Path(f"/proc/{sh.child.pid}/fd").iterdir()
+    assert not [fd for fd in fds if fifo.search(os.readlink(fd))]  # FIFOs closed
+    assert sh.prompt_prefix == b""
+    assert b"not installed" in sh.run("workon tools")
+    assert sh.venv() is None and not (sandbox.root / "run" / "shellhook").exists()
