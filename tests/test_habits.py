@@ -73,16 +73,14 @@ def test_a_venv_made_right_after_cd_is_built_by_the_base_python(sandbox, spawn):
 def test_pushd_and_popd_apply_at_once(sandbox, spawn, command):
     proj = sandbox.project("proj")
     sh = spawn()
+    prefix = "import sys; print(sys.prefix)"
     if command == "popd":
-        sh.run(f"pushd {sh.quote(str(proj))} >/dev/null" if sh.name != "xonsh" else "true")
-        if sh.name == "xonsh":
-            pytest.skip("xonsh's popd needs a stack: covered by the pushd case")
-        out = sh.run("popd >/dev/null && python -c 'import sys; print(sys.prefix)'")
+        sh.run(f"pushd {sh.quote(str(proj))}")
+        assert sh.venv() == str(proj / ".venv")
+        out = sh.run(f"popd >/dev/null && python -c '{prefix}'")
         assert not out.strip().endswith(os.fsencode(proj / ".venv"))
         return
-    out = sh.run(
-        f"{command} {sh.quote(str(proj))} >/dev/null && python -c 'import sys; print(sys.prefix)'"
-    )
+    out = sh.run(f"{command} {sh.quote(str(proj))} >/dev/null && python -c '{prefix}'")
     assert out.strip().endswith(os.fsencode(proj / ".venv"))
 
 

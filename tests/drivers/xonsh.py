@@ -86,7 +86,12 @@ class XonshDriver(ShellDriver):
     def set_env(self, var: str, value: str) -> str:
         return f"${var} = {python_literal(value)}"
 
-    user_cd_function = ""  # xonsh's cd is a builtin alias; on_chdir sees every change
+    # xonsh's cd is an alias: a user's own replaces it (runnable in the hook file's module
+    # namespace too, where only the builtins xonsh installs are defined).
+    user_cd_function = (
+        "__xonsh__.aliases['cd'] = lambda args: (__import__('xonsh.dirstack').dirstack"
+        ".cd(args), print('user-cd-ran'))[0]"
+    )
     venv_theme = (
         "__xonsh__.env['PROMPT'] = lambda: ('[' + __import__('os').path.basename("
         "__xonsh__.env['VIRTUAL_ENV']) + '] ' if __xonsh__.env.get('VIRTUAL_ENV') else '')"
