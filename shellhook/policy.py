@@ -14,7 +14,7 @@ from shellhook import locations, venvinfo
 from shellhook import protocol as p
 from shellhook.display import path_for_command, path_for_terminal, prompt_label
 from shellhook.protocol import Ops, Request
-from shellhook.resolver import Resolution, Resolver, is_venv_dir
+from shellhook.resolver import Resolution, Resolver, Scope, is_venv_dir
 from shellhook.trust import TrustStore, TrustStoreError, permissions_stamp
 
 
@@ -28,6 +28,18 @@ class Context:
     config_error: str | None = None
     _config_stamp: tuple | None = None
     _config_path: str = field(default_factory=lambda: str(locations.config_file()))
+    _scopes: dict[str, Scope] = field(default_factory=dict)
+
+    def scope_for(self, req: Request) -> Scope:
+        """The asking shell's scope (DESIGN §2): its own ``$WORKON_HOME`` ('' for the
+        default), with everything else as this process sees it (home, temp dirs, config)."""
+        base = self.resolver.scope
+        scope = self._scopes.get(req.workon_home)
+        if scope is None or scope.home_is_project != base.home_is_project:
+            env = {"HOME": base.home, "WORKON_HOME": req.workon_home}
+            scope = Scope.from_env(env, home_is_project=base.home_is_project, stores=base.stores)
+            scope = self._scopes[req.workon_home] = replace(scope, temp_dirs=base.temp_dirs)
+        return scope
 
     def reload_config(self) -> bool:
         """Re-read the user's config file if it changed since the last read (True then)."""

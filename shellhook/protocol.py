@@ -3,7 +3,7 @@
 Every message is a sequence of NUL-terminated fields, so any path (spaces, newlines,
 quotes, non-UTF-8 bytes) travels as is and nothing is ever parsed by a shell's evaluator.
 
-Request  (shell -> daemon): ``Q seq pwd VIRTUAL_ENV SHELLHOOK_VENV owned off``
+Request  (shell -> daemon): ``Q seq pwd VIRTUAL_ENV SHELLHOOK_VENV owned off WORKON_HOME``
 Reply    (daemon -> shell): ``R seq`` then operation pairs ``op arg``, then ``E ''``,
                             in the regular file ``<session>.a``.
 Signals  (daemon -> shell): one byte on the shell's FIFO: ``R`` (reply ready) or ``N``
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 Ops = list[tuple[str, str]]  # (operation, argument) pairs of a reply
 
-REQUEST_FIELDS = 7
+REQUEST_FIELDS = 8
 MAX_REQUEST_BYTES = 64 * 1024
 
 # Operations: a closed set; each is applied by the hook script's own code.
@@ -48,6 +48,7 @@ class Request:
     marker: str  # exported SHELLHOOK_VENV: the venv shellhook activated (maybe in a parent)
     owned: bool  # this shell has a ``deactivate`` (ours or the venv's) for its activation
     suppressed: str  # project in which the user ran deactivate, or ''
+    workon_home: str = ""  # the shell's $WORKON_HOME as set ('' when unset: the default)
 
 
 def _dec(field: bytes) -> str:
@@ -62,10 +63,10 @@ def parse_request(fields: list[bytes]) -> Request:
     """Build a Request from its fields (after the leading ``Q``). ValueError if malformed."""
     if len(fields) != REQUEST_FIELDS - 1:
         raise ValueError(f"expected {REQUEST_FIELDS - 1} fields, got {len(fields)}")
-    seq, pwd, venv, marker, owned, suppressed = (_dec(f) for f in fields)
+    seq, pwd, venv, marker, owned, suppressed, workon_home = (_dec(f) for f in fields)
     if not seq.isdigit() or not pwd.startswith("/"):
         raise ValueError("malformed request")
-    return Request(seq, pwd, venv, marker, owned == "1", suppressed)
+    return Request(seq, pwd, venv, marker, owned == "1", suppressed, workon_home)
 
 
 def encode_request(req: Request) -> bytes:
@@ -78,6 +79,7 @@ def encode_request(req: Request) -> bytes:
         req.marker,
         "1" if req.owned else "0",
         req.suppressed,
+        req.workon_home,
     ]
     return b"".join(_enc(f) + b"\0" for f in fields)
 

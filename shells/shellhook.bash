@@ -85,8 +85,9 @@ __shellhook_read_reply() {
 }
 
 __shellhook_send() {
-  builtin printf 'Q\0%s\0%s\0%s\0%s\0%s\0%s\0' "$__shellhook_seq" "$PWD" "${VIRTUAL_ENV-}" \
-    "${SHELLHOOK_VENV-}" "$__shellhook_owned" "${SHELLHOOK_OFF-}" >&"$__shellhook_wfd"
+  builtin printf 'Q\0%s\0%s\0%s\0%s\0%s\0%s\0%s\0' "$__shellhook_seq" "$PWD" "${VIRTUAL_ENV-}" \
+    "${SHELLHOOK_VENV-}" "$__shellhook_owned" "${SHELLHOOK_OFF-}" "${WORKON_HOME-}" \
+    >&"$__shellhook_wfd"
 }
 
 __shellhook_ask_daemon() {
@@ -117,7 +118,7 @@ __shellhook_ask_oneshot() {
   local fd
   exec {fd}< <("$__shellhook_python" -I -m shellhook hook ${__shellhook_stuck:+--stuck} \
     "$__shellhook_seq" "$PWD" "${VIRTUAL_ENV-}" "${SHELLHOOK_VENV-}" "$__shellhook_owned" \
-    "${SHELLHOOK_OFF-}" 2>/dev/null)
+    "${SHELLHOOK_OFF-}" "${WORKON_HOME-}" 2>/dev/null)
   __shellhook_read_reply "$fd" 1
   local rc=$?
   exec {fd}<&-

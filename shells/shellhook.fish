@@ -133,7 +133,7 @@ function __shellhook_post --description 'shellhook: write the request to <id>.q'
     set -l owned 0
     builtin functions -q deactivate; and set owned 1
     builtin printf '%s\0' Q $__shellhook_seq "$PWD" "$VIRTUAL_ENV" "$SHELLHOOK_VENV" \
-        $owned "$SHELLHOOK_OFF" >$base.q
+        $owned "$SHELLHOOK_OFF" "$WORKON_HOME" >$base.q
 end
 
 function __shellhook_ask_daemon --description 'shellhook: wait for the answer in <id>.a'
@@ -166,7 +166,7 @@ function __shellhook_ask_oneshot --description 'shellhook: no daemon: decide wit
     set -l owned 0
     builtin functions -q deactivate; and set owned 1
     __shellhook_take_frame ($__shellhook_python -I -m shellhook hook $stuck $__shellhook_seq \
-        "$PWD" "$VIRTUAL_ENV" "$SHELLHOOK_VENV" $owned "$SHELLHOOK_OFF" \
+        "$PWD" "$VIRTUAL_ENV" "$SHELLHOOK_VENV" $owned "$SHELLHOOK_OFF" "$WORKON_HOME" \
         2>/dev/null </dev/null | string split0)
 end
 

@@ -576,7 +576,8 @@ def __shellhook_setup(ns):
         # owned: this shell has a deactivate (ours or the venv's) for its activation; the
         # deactivate-off project is exported, so that `exec xonsh` keeps it.
         fields = ["Q", seq, st.pwd, getenv("VIRTUAL_ENV"), getenv("SHELLHOOK_VENV"),
-                  "1" if "deactivate" in aliases else "0", getenv("SHELLHOOK_OFF")]
+                  "1" if "deactivate" in aliases else "0", getenv("SHELLHOOK_OFF"),
+                  getenv("WORKON_HOME")]
         ops = ask_daemon(fields, seq.encode())
         if ops is None:
             ops = ask_oneshot(fields, seq.encode())

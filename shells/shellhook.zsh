@@ -96,8 +96,9 @@ __shellhook_read_reply() {
 
 __shellhook_send() {
   emulate -L zsh
-  builtin printf 'Q\0%s\0%s\0%s\0%s\0%s\0%s\0' $__shellhook_seq "$PWD" "${VIRTUAL_ENV-}" \
-    "${SHELLHOOK_VENV-}" $__shellhook_owned "${SHELLHOOK_OFF-}" >&$__shellhook_wfd
+  builtin printf 'Q\0%s\0%s\0%s\0%s\0%s\0%s\0%s\0' $__shellhook_seq "$PWD" "${VIRTUAL_ENV-}" \
+    "${SHELLHOOK_VENV-}" $__shellhook_owned "${SHELLHOOK_OFF-}" "${WORKON_HOME-}" \
+    >&$__shellhook_wfd
 }
 
 __shellhook_ask_daemon() {
@@ -130,7 +131,7 @@ __shellhook_ask_oneshot() {
   local fd rc
   exec {fd}< <("$__shellhook_python" -I -m shellhook hook ${__shellhook_stuck:+--stuck} \
     $__shellhook_seq "$PWD" "${VIRTUAL_ENV-}" "${SHELLHOOK_VENV-}" $__shellhook_owned \
-    "${SHELLHOOK_OFF-}" 2>/dev/null)
+    "${SHELLHOOK_OFF-}" "${WORKON_HOME-}" 2>/dev/null)
   __shellhook_read_reply $fd 1
   rc=$?
   exec {fd}<&-

@@ -132,7 +132,7 @@ def test_unsafe_runtime_dir_is_refused(env, bad, tmp_path):
         os.symlink(tmp_path / "attacker", rundir)
     with pytest.raises(locations.UnsafeDirectory):
         control.ensure()
-    out = env.shellhook("hook", "1", str(env.home), "", "", "0", "", check=False)
+    out = env.shellhook("hook", "1", str(env.home), "", "", "0", "", "", check=False)
     assert out.returncode == 0 and "daemon not started" in out.stdout
     assert not (tmp_path / "attacker" / "daemon.pid").exists()
 
@@ -140,7 +140,20 @@ def test_unsafe_runtime_dir_is_refused(env, bad, tmp_path):
 def test_stampede_of_shells_starts_one_daemon(env):
     procs = [
         subprocess.Popen(
-            [sys.executable, "-I", "-m", "shellhook", "hook", "1", str(env.home), "", "", "0", ""],
+            [
+                sys.executable,
+                "-I",
+                "-m",
+                "shellhook",
+                "hook",
+                "1",
+                str(env.home),
+                "",
+                "",
+                "0",
+                "",
+                "",
+            ],
             env=env.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -441,3 +441,21 @@ def test_untrusted_notice_once_in_20_cds_and_one_name_through_a_symlink(sandbox,
         b"add it: python -m ensurepip, or use uv pip"
     ]
     assert b"has no pip" not in sh.cd(proj)  # once per session
+
+
+def test_two_shells_with_their_own_workon_home_share_one_daemon(sandbox, spawn):
+    """$WORKON_HOME is the asking shell's (DESIGN §2): a pointer naming a bare venv name
+    finds that name in each shell's own $WORKON_HOME, from the same daemon."""
+    proj = sandbox.home / "proj"
+    proj.mkdir()
+    (proj / ".venv").write_text("tools\n")
+    mine, theirs = sandbox.home / "wa", sandbox.home / "wb"
+    for home in (mine, theirs):
+        sandbox.make_venv(home / "tools")
+    first = spawn(env={"WORKON_HOME": str(mine)})
+    second = spawn(env={"WORKON_HOME": str(theirs)})
+    first.cd(proj)
+    second.cd(proj)
+    assert first.venv() == str(mine / "tools")
+    assert second.venv() == str(theirs / "tools")
+    assert sandbox.daemon_pid() is not None  # both answered by the one daemon

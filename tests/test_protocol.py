@@ -6,7 +6,7 @@ from shellhook import display, protocol
 
 
 def test_request_round_trip_with_any_bytes():
-    req = protocol.Request("7", "/a\nb/caf\udce9", "", "/v", True, "/p q")
+    req = protocol.Request("7", "/a\nb/caf\udce9", "", "/v", True, "/p q", "~/w h")
     data = protocol.encode_request(req)
     assert protocol.RequestReader().feed(data) == [req]
 
@@ -16,7 +16,8 @@ def test_reader_handles_split_and_garbage():
     data = protocol.encode_request(req)
     reader = protocol.RequestReader()
     assert reader.feed(b"junk\0" + data[:5]) == []
-    assert reader.feed(data[5:] + b"Q\0not-a-number\0/x\0\0\0\0\0" + data) == [req, req]
+    bad = b"Q\0not-a-number\0/x" + b"\0" * (protocol.REQUEST_FIELDS - 2)  # right length
+    assert reader.feed(data[5:] + bad + data) == [req, req]
 
 
 def test_reader_limits_memory():

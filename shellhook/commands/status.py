@@ -20,22 +20,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """No arguments."""
 
 
-def daemon_workon_home(pid: int) -> str | None:
-    """The ``$WORKON_HOME`` the daemon ``pid`` was started with (its default when it
-    had none), read from ``/proc``; None where that cannot be read (not Linux)."""
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as fh:
-            data = fh.read(1 << 20)
-    except OSError:
-        return None
-    env = dict(item.split(b"=", 1) for item in data.split(b"\0") if b"=" in item)
-    value = os.fsdecode(env.get(b"WORKON_HOME", b"")).strip()
-    home = os.fsdecode(env.get(b"HOME", b"")) or os.path.expanduser("~")
-    if not value:
-        return os.path.join(home, ".virtualenvs")
-    return home + value[1:] if value == "~" or value.startswith("~/") else value
-
-
 def run(args: argparse.Namespace) -> int:
     """Print one line per fact."""
     st = control.status()
@@ -56,14 +40,8 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         print(f"here:        {for_terminal(res.problem) if res.problem else 'no venv'}")
+    # The daemon answers each shell with that shell's own $WORKON_HOME: this one's.
     print(f"WORKON_HOME: {path_for_terminal(ctx.resolver.workon_home)}")
-    if st.pid:
-        theirs = daemon_workon_home(st.pid)
-        if theirs is not None and theirs != ctx.resolver.workon_home:
-            print(
-                f"             the daemon's is {path_for_terminal(theirs)} (it answers "
-                "every shell with it; to use this one: shellhook daemon restart)"
-            )
     config = locations.config_file()
     print(f"config:      {path_for_terminal(config) if config.is_file() else 'none (defaults)'}")
     print(f"trust store: {path_for_terminal(locations.trust_dir())}")

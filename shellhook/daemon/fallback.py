@@ -21,7 +21,8 @@ from shellhook.trust import TrustStore
 
 
 def answer(argv: list[str]) -> int:
-    """``hook [--stuck] SEQ PWD VIRTUAL_ENV SHELLHOOK_VENV OWNED OFF`` -> reply on stdout."""
+    """``hook [--stuck] SEQ PWD VIRTUAL_ENV SHELLHOOK_VENV OWNED OFF WORKON_HOME``: the
+    reply frame on stdout."""
     stuck = bool(argv) and argv[0] == "--stuck"
     fields = [os.fsencode(a) for a in (argv[1:] if stuck else argv)]
     try:
@@ -30,7 +31,7 @@ def answer(argv: list[str]) -> int:
         print(f"shellhook: hook: {exc}", file=sys.stderr)
         return 2
     ctx = Context(Resolver(), TrustStore())
-    ops = decide(req, judge(ctx.resolver.resolve(req.pwd), ctx), ctx)
+    ops = decide(req, judge(ctx.resolver.resolve(req.pwd, ctx.scope_for(req)), ctx), ctx)
     try:
         st = control.ensure(replace_stopped=stuck)
         if st.state == "running":

@@ -60,6 +60,7 @@ class Daemon:
         self.idle_since = time.monotonic()
         self.running = True
         self.workon_children: set[str] = set()
+        self._homes: set[str] = set()
         self._newborn: set[str] = set()
         # Judgements (trust, venv health) stay valid until a watched file changes or the
         # trust store does (checked by its directories' mtimes: `shellhook allow` in a
@@ -195,10 +196,11 @@ class Daemon:
         for req in requests:
             self._answer(session, req)
 
-    def _resolve(self, pwd: str) -> Resolution:
+    def _resolve(self, req: protocol.Request) -> Resolution:
+        """What ``req``'s directory resolves to, in the asking shell's scope."""
         if self.ctx.reload_config():  # before resolving: home_is_project is part of it
             self._judged.clear()
-        return self.resolver.resolve(pwd)
+        return self.resolver.resolve(req.pwd, self.ctx.scope_for(req))
 
     def _judge(self, res: Resolution) -> Target:
         """``res`` judged, after ``_resolve`` (which re-read the config). The key holds
@@ -211,7 +213,7 @@ class Daemon:
         return target
 
     def _answer(self, session: Session, req: protocol.Request) -> None:
-        res = self._resolve(req.pwd)
+        res = self._resolve(req)
         target = self._judge(res)
         ops = decide(req, target, self.ctx)
         ops.append((protocol.OP_DAEMON, str(self.rundir)))
@@ -265,22 +267,34 @@ class Daemon:
             req = session.last
             if req is None:
                 continue
-            res = self._resolve(req.pwd)
+            res = self._resolve(req)
             target = self._judge(res)
             if (res, target.usable, target.warning) != session.last_key:
                 log.info("nudging %s", session.sid)
                 self._nudge(session)
         self._reconcile_watches()
 
+    def _workon_homes(self) -> set[str]:
+        """Every $WORKON_HOME in use: the daemon's and each shell's own."""
+        homes = {self.resolver.workon_home}
+        for session in self.sessions.values():
+            if session.last is not None:
+                homes.add(self.ctx.scope_for(session.last).workon_home)
+        return homes
+
     def _refresh_workon_children(self) -> None:
-        home = self.resolver.workon_home
-        try:
-            self.workon_children = {e.path for e in os.scandir(home) if e.is_dir()}
-        except OSError:
-            self.workon_children = set()
+        self.workon_children = set()
+        for home in self._workon_homes():
+            with contextlib.suppress(OSError):
+                self.workon_children |= {e.path for e in os.scandir(home) if e.is_dir()}
 
     def _reconcile_watches(self) -> None:
-        wanted = self.static_watch | self.workon_children
+        homes = self._workon_homes()
+        if homes != self._homes:  # a shell with a $WORKON_HOME of its own: its venvs too
+            self._homes = homes
+            self._refresh_workon_children()
+        wanted = self.static_watch | self.workon_children | homes
+        wanted |= {os.path.dirname(home) for home in homes}
         ancestors: set[str] = set()
         for session in self.sessions.values():
             ancestors.update(session.watch)
