@@ -18,6 +18,8 @@ def test_killed_daemon_never_hangs_and_is_replaced(sandbox, spawn):
     b = sandbox.project("b")
     sh = spawn()
     sh.cd(a)
+    # The first prompt started the daemon; it writes its pid file once it is up.
+    assert sh.wait_for(lambda: sandbox.daemon_pid() is not None)
     pid = sandbox.daemon_pid()
     assert pid
     os.kill(pid, signal.SIGKILL)
@@ -33,6 +35,8 @@ def test_stopped_daemon_never_hangs_and_is_replaced(sandbox, spawn):
     b = sandbox.project("b")
     sh = spawn()
     sh.cd(a)
+    # The first prompt started the daemon; it writes its pid file once it is up.
+    assert sh.wait_for(lambda: sandbox.daemon_pid() is not None)
     pid = sandbox.daemon_pid()
     assert pid
     os.kill(pid, signal.SIGSTOP)
