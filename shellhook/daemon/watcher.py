@@ -1,7 +1,21 @@
-"""A reference-counted set of non-recursive watchdog watches feeding one wake-up pipe.
+"""File events for the daemon: a set of non-recursive watches behind one selectable fd.
 
-watchdog runs its own threads; this module hands their events to the daemon's single
-thread through a queue and a self-pipe, so the daemon needs no locks and no polling.
+The daemon says which paths to watch and, per path, which kinds of change it needs
+(:data:`ENTRIES`, :data:`WRITES`, :data:`ATTRS`, :data:`FILE`); it reads the changes as
+:class:`Change` tuples in its own single thread, from its own selector.
+
+* Linux: one inotify instance of the daemon's own, driven through watchdog's ctypes
+  bindings (``watchdog.observers.inotify_c``) and read in the daemon's selector. No
+  thread at all, whatever the number of watches, and the kernel's event mask asks only
+  for what was requested: entries created, deleted or moved, and, where asked, files
+  closed after writing or attribute changes. A process appending to a file in a watched
+  directory, or the shells' FIFO traffic and the daemon's own reply writes in the runtime
+  dir, wake nobody.
+* Elsewhere (macOS, BSD): watchdog's Observer, whose threads hand their events to the
+  daemon's thread through a queue and a self-pipe. Those backends cannot narrow events
+  in the kernel: every change is forwarded and the daemon filters by name.
+
+``SHELLHOOK_WATCHDOG_OBSERVER=1`` makes Linux use the Observer too (for comparisons).
 """
 
 from __future__ import annotations
@@ -10,67 +24,316 @@ import contextlib
 import logging
 import os
 import queue
-
-from watchdog.events import (
-    DirCreatedEvent,
-    DirDeletedEvent,
-    DirModifiedEvent,
-    DirMovedEvent,
-    FileClosedEvent,
-    FileCreatedEvent,
-    FileDeletedEvent,
-    FileModifiedEvent,
-    FileMovedEvent,
-    FileSystemEvent,
-    FileSystemEventHandler,
-)
-from watchdog.observers import Observer
-from watchdog.observers.api import ObservedWatch
+import struct
+import sys
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 log = logging.getLogger("shellhook.daemon")
 
 KEEP_SPARE = 64  # watches kept after no shell needs them any more
 
-# Opens and reads are never interesting (and the daemon's own reads would loop).
-EVENT_FILTER = [
-    DirCreatedEvent,
-    DirDeletedEvent,
-    DirModifiedEvent,
-    DirMovedEvent,
-    FileCreatedEvent,
-    FileDeletedEvent,
-    FileModifiedEvent,
-    FileMovedEvent,
-    FileClosedEvent,
-]
+# What a watch reports, as bits (a path may need several).
+ENTRIES = 1  # entries created, deleted or moved in or out; the path itself deleted or moved
+WRITES = 2  # files closed after writing (in the directory, or the watched file itself)
+ATTRS = 4  # attribute changes (owner, mode) of entries or of the path itself
+FILE = 8  # the path is a file, watched for its own content (with WRITES/ATTRS)
+
+# Change kinds.
+CREATED = "created"  # an entry appeared (created, or moved in)
+DELETED = "deleted"  # an entry went away (deleted, or moved out)
+WRITTEN = "written"  # a file was closed after writing
+ATTRIB = "attrib"  # an attribute changed
+GONE = "gone"  # the watched path itself was deleted or moved: its watch is dead
+OVERFLOW = "overflow"  # events were lost: assume anything changed
 
 
-class _Forward(FileSystemEventHandler):
-    def __init__(self, events: queue.SimpleQueue, wake_fd: int) -> None:
-        self.events = events
-        self.wake_fd = wake_fd
+class Change(NamedTuple):
+    """One change reported by a watch."""
 
-    def on_any_event(self, event: FileSystemEvent) -> None:
-        self.events.put(event)
-        # A full pipe means the daemon is already due to wake up.
-        with contextlib.suppress(BlockingIOError):
-            os.write(self.wake_fd, b"w")
+    watched: str  # the watched path ('' for OVERFLOW)
+    name: str  # the entry's name, '' when the change is to the watched path itself
+    kind: str
+    is_dir: bool = False
+
+    @property
+    def path(self) -> str:
+        """The path that changed."""
+        return os.path.join(self.watched, self.name) if self.name else self.watched
 
 
 class Watcher:
-    """Keeps watchdog watches equal to a desired set of directories."""
+    """The interface and the bookkeeping both backends share: desired set, spares,
+    failures."""
 
     def __init__(self) -> None:
-        self.events: queue.SimpleQueue[FileSystemEvent] = queue.SimpleQueue()
-        self.wake_r, self.wake_w = os.pipe()
-        os.set_blocking(self.wake_r, False)
-        os.set_blocking(self.wake_w, False)
-        self._handler = _Forward(self.events, self.wake_w)
-        self._observer = Observer()
-        self._watches: dict[str, ObservedWatch] = {}
+        self._flags: dict[str, int] = {}  # watched path -> the flags it was added with
         self._failed: set[str] = set()
         self._wanted_at: dict[str, int] = {}
         self._generation = 0
+
+    def is_watched(self, path: str) -> bool:
+        """True when changes to ``path`` are being reported."""
+        return path in self._flags
+
+    def watched(self) -> Iterable[str]:
+        """Every watched path (wanted or spare)."""
+        return self._flags.keys()
+
+    def set_watched(self, wanted: Mapping[str, int]) -> set[str]:
+        """Watch ``wanted`` (path -> flags; those that exist); return the paths added.
+
+        A path whose flags changed is watched again with the new ones (and counts as
+        added: what happened in between may not have been reported). Up to KEEP_SPARE
+        watches no longer wanted are kept, least recently wanted dropped first: moving
+        back and forth between projects then costs no new watch, and cached answers for
+        those directories stay valid.
+        """
+        self._generation += 1
+        for path in wanted:
+            self._wanted_at[path] = self._generation
+        spare = sorted(
+            (p for p in self._flags if p not in wanted), key=lambda p: self._wanted_at.get(p, 0)
+        )
+        for path in spare[: max(0, len(spare) - KEEP_SPARE)]:
+            self.drop(path)
+        added = set()
+        for path, flags in wanted.items():
+            if self._flags.get(path) == flags:
+                continue
+            try:
+                self._add(path, flags)
+            except OSError as exc:
+                self._flags.pop(path, None)
+                if path not in self._failed and os.path.lexists(path):
+                    # e.g. the inotify watch limit: say it once
+                    log.warning("cannot watch %r: %s", path, exc)
+                    self._failed.add(path)
+                continue
+            self._flags[path] = flags
+            self._failed.discard(path)
+            added.add(path)
+        return added
+
+    def drop(self, path: str) -> None:
+        """Stop watching ``path``."""
+        self._wanted_at.pop(path, None)
+        if self._flags.pop(path, None) is not None:
+            self._remove(path)
+
+    def fileno(self) -> int:
+        """Readable when changes are waiting (for the daemon's selector)."""
+        raise NotImplementedError
+
+    def start(self) -> None:
+        """Start reporting (threads, where the backend has any)."""
+
+    def stop(self) -> None:
+        """Stop reporting and release what the backend holds."""
+
+    def read(self) -> list[Change]:
+        """Every change reported since the last call (never blocks)."""
+        raise NotImplementedError
+
+    def _add(self, path: str, flags: int) -> None:
+        raise NotImplementedError
+
+    def _remove(self, path: str) -> None:
+        raise NotImplementedError
+
+
+class InotifyWatcher(Watcher):
+    """Linux: one inotify fd, read by the daemon's selector (no thread)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from watchdog.observers import inotify_c  # Linux only: loads libc's inotify_*
+
+        self._c = inotify_c
+        k = inotify_c.InotifyConstants
+        self._entries = k.IN_CREATE | k.IN_DELETE | k.IN_MOVED_FROM | k.IN_MOVED_TO
+        self._self_gone = k.IN_DELETE_SELF | k.IN_MOVE_SELF | k.IN_UNMOUNT
+        self._k = k
+        fd = inotify_c.inotify_init()
+        if fd < 0:
+            import ctypes
+
+            err = ctypes.get_errno()
+            raise OSError(err, f"inotify_init: {os.strerror(err)}")
+        os.set_blocking(fd, False)
+        os.set_inheritable(fd, False)
+        self.fd = fd
+        self._wd_path: dict[int, str] = {}
+        self._path_wd: dict[str, int] = {}
+
+    def fileno(self) -> int:
+        """Readable when changes are waiting (for the daemon's selector)."""
+        return self.fd
+
+    def start(self) -> None:
+        """Nothing to start: there is no thread."""
+
+    def stop(self) -> None:
+        """Close the inotify fd (every watch goes with it)."""
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+    def mask(self, flags: int) -> int:
+        """The kernel event mask for a watch with these flags."""
+        k = self._k
+        mask = k.IN_DONT_FOLLOW | k.IN_DELETE_SELF | k.IN_MOVE_SELF
+        if not flags & FILE:  # a file has no entries: only its own content and attributes
+            mask |= k.IN_ONLYDIR | k.IN_EXCL_UNLINK
+            if flags & ENTRIES:
+                mask |= self._entries
+        if flags & WRITES:
+            mask |= k.IN_CLOSE_WRITE
+        if flags & ATTRS:
+            mask |= k.IN_ATTRIB
+        return mask
+
+    def _add(self, path: str, flags: int) -> None:
+        wd = self._c.inotify_add_watch(self.fd, os.fsencode(path), self.mask(flags))
+        if wd < 0:
+            import ctypes
+
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err), path)
+        old = self._wd_path.get(wd)
+        if old is not None and old != path:
+            # The same inode under another name (a hard link or a bind mount): one
+            # watch, so one mask and one name; the other name goes unwatched.
+            self._flags.pop(old, None)
+            self._path_wd.pop(old, None)
+        stale = self._path_wd.get(path)
+        if stale is not None and stale != wd:
+            self._wd_path.pop(stale, None)
+            self._rm_watch(stale)
+        self._wd_path[wd] = path
+        self._path_wd[path] = wd
+
+    def _remove(self, path: str) -> None:
+        wd = self._path_wd.pop(path, None)
+        if wd is not None and self._wd_path.get(wd) == path:
+            del self._wd_path[wd]
+            self._rm_watch(wd)
+
+    def _rm_watch(self, wd: int) -> None:
+        # EINVAL when the kernel removed it already: nothing to do.
+        self._c.inotify_rm_watch(self.fd, self._c.WatchDescriptor(wd))
+
+    def _forget(self, path: str) -> None:
+        """The kernel dropped (or will drop) this path's watch: forget it, quietly."""
+        self._flags.pop(path, None)
+        wd = self._path_wd.pop(path, None)
+        if wd is not None:
+            self._wd_path.pop(wd, None)
+
+    def read(self) -> list[Change]:
+        """Every change waiting on the inotify fd (never blocks)."""
+        chunks = []
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                log.warning("inotify read failed: %s", exc)
+                break
+            if not data:
+                break
+            chunks.append(data)
+        return self.parse(b"".join(chunks))
+
+    def parse(self, data: bytes) -> list[Change]:
+        """The changes in a buffer of ``struct inotify_event`` records."""
+        k = self._k
+        out: list[Change] = []
+        i, end = 0, len(data)
+        while i + 16 <= end:
+            wd, mask, _cookie, size = struct.unpack_from("iIII", data, i)
+            name = os.fsdecode(data[i + 16 : i + 16 + size].rstrip(b"\0"))
+            i += 16 + size
+            if mask & k.IN_Q_OVERFLOW:
+                out.append(Change("", "", OVERFLOW))
+                continue
+            path = self._wd_path.get(wd)
+            if path is None:
+                continue  # a watch removed since (its last events, IN_IGNORED)
+            if mask & k.IN_IGNORED:
+                if path in self._flags:  # removed by the kernel, not by us
+                    self._forget(path)
+                    out.append(Change(path, "", GONE, True))
+                continue
+            if mask & self._self_gone:
+                # Deleted, moved (the watch would follow the inode elsewhere) or unmounted.
+                self._forget(path)
+                self._rm_watch(wd)
+                out.append(Change(path, "", GONE, True))
+                continue
+            is_dir = bool(mask & k.IN_ISDIR)
+            if mask & (k.IN_CREATE | k.IN_MOVED_TO):
+                kind = CREATED
+            elif mask & (k.IN_DELETE | k.IN_MOVED_FROM):
+                kind = DELETED
+            elif mask & k.IN_CLOSE_WRITE:
+                kind = WRITTEN
+            elif mask & k.IN_ATTRIB:
+                kind = ATTRIB
+            else:
+                continue
+            out.append(Change(path, name, kind, is_dir))
+            if kind in (CREATED, DELETED) and name:
+                # An entry replaced or removed: a watch on it follows the old inode.
+                entry = os.path.join(path, name)
+                if entry in self._flags and self._flags[entry] & FILE:
+                    self.drop(entry)
+        return out
+
+
+class ObserverWatcher(Watcher):
+    """watchdog's Observer (macOS, BSD): its threads feed a queue and a self-pipe."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from watchdog import events as ev
+        from watchdog.events import FileSystemEvent, FileSystemEventHandler
+        from watchdog.observers import Observer
+
+        # Opens and reads are never interesting (and the daemon's own reads would loop).
+        self._filter = [
+            ev.DirCreatedEvent,
+            ev.DirDeletedEvent,
+            ev.DirMovedEvent,
+            ev.DirAttribEvent,
+            ev.FileCreatedEvent,
+            ev.FileDeletedEvent,
+            ev.FileModifiedEvent,
+            ev.FileMovedEvent,
+            ev.FileClosedEvent,
+            ev.FileAttribEvent,
+        ]
+
+        self.events: queue.SimpleQueue[FileSystemEvent] = queue.SimpleQueue()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        events, wake_w = self.events, self._wake_w
+
+        class Forward(FileSystemEventHandler):
+            def on_any_event(self, event: FileSystemEvent) -> None:
+                events.put(event)
+                # A full pipe means the daemon is already due to wake up.
+                with contextlib.suppress(BlockingIOError):
+                    os.write(wake_w, b"w")
+
+        self._handler = Forward()
+        self._observer = Observer()
+        self._scheduled: dict[str, object] = {}
+
+    def fileno(self) -> int:
+        """Readable when events are waiting."""
+        return self._wake_r
 
     def start(self) -> None:
         """Start watchdog's threads."""
@@ -81,62 +344,62 @@ class Watcher:
         """Stop watchdog's threads."""
         self._observer.stop()
 
-    def is_watched(self, path: str) -> bool:
-        """True when changes in directory ``path`` are being reported."""
-        return path in self._watches
+    def _add(self, path: str, flags: int) -> None:
+        # watchdog watches a file through its directory, which the daemon watches anyway
+        # (a pointer file's directory is a level of the same answer): nothing to add.
+        if flags & FILE or path in self._scheduled:
+            return
+        if not os.path.isdir(path):
+            raise FileNotFoundError(2, "not a directory", path)
+        self._scheduled[path] = self._observer.schedule(
+            self._handler, path, recursive=False, event_filter=self._filter
+        )
 
-    def wake(self) -> None:
-        """Make the daemon's selector return (from a signal handler, say)."""
-        with contextlib.suppress(BlockingIOError):
-            os.write(self.wake_w, b"w")
-
-    def set_watched(self, wanted: set[str]) -> set[str]:
-        """Watch ``wanted`` (those that exist and can be watched); return the new ones.
-
-        Up to KEEP_SPARE watches no longer wanted are kept, least recently wanted dropped
-        first: moving back and forth between projects then costs no watchdog thread
-        start-up, and cached answers for those directories stay valid.
-        """
-        added = set()
-        self._generation += 1
-        for path in wanted:
-            self._wanted_at[path] = self._generation
-        spare = sorted(set(self._watches) - wanted, key=lambda p: self._wanted_at.get(p, 0))
-        for path in spare[: max(0, len(spare) - KEEP_SPARE)]:
-            self._wanted_at.pop(path, None)
-            with contextlib.suppress(KeyError, ValueError, OSError):
-                self._observer.unschedule(self._watches.pop(path))
-        for path in wanted - set(self._watches):
-            if not os.path.isdir(path):
-                continue
-            try:
-                self._watches[path] = self._observer.schedule(
-                    self._handler, path, recursive=False, event_filter=EVENT_FILTER
-                )
-                self._failed.discard(path)
-                added.add(path)
-            except OSError as exc:
-                if path not in self._failed:  # e.g. inotify watch limit: say it once
-                    log.warning("cannot watch %r: %s", path, exc)
-                    self._failed.add(path)
-        return added
-
-    def drop(self, path: str) -> None:
-        """Stop watching ``path`` (it was deleted or moved: its watch is dead)."""
-        watch = self._watches.pop(path, None)
-        self._wanted_at.pop(path, None)
+    def _remove(self, path: str) -> None:
+        watch = self._scheduled.pop(path, None)
         if watch is not None:
             with contextlib.suppress(KeyError, ValueError, OSError):
-                self._observer.unschedule(watch)
+                self._observer.unschedule(watch)  # type: ignore[arg-type]
 
-    def drain(self) -> list[FileSystemEvent]:
-        """Every event that arrived since the last call."""
+    def read(self) -> list[Change]:
+        """Every event since the last call, as changes (watchdog's synthesized
+        directory-modified events dropped)."""
         with contextlib.suppress(BlockingIOError):
-            while os.read(self.wake_r, 4096):
+            while os.read(self._wake_r, 4096):
                 pass
-        out = []
+        out: list[Change] = []
         while True:
             try:
-                out.append(self.events.get_nowait())
+                event = self.events.get_nowait()
             except queue.Empty:
                 return out
+            src = os.fsdecode(event.src_path)
+            kind = {
+                "created": CREATED,
+                "deleted": DELETED,
+                "moved": DELETED,
+                "modified": WRITTEN,
+                "closed": WRITTEN,
+                "attrib": ATTRIB,
+            }.get(event.event_type)
+            if kind is None or (event.event_type == "modified" and event.is_directory):
+                continue
+            if src in self._scheduled and kind == DELETED:
+                self._flags.pop(src, None)
+                self._remove(src)
+                out.append(Change(src, "", GONE, True))
+            else:
+                out.append(Change(*os.path.split(src), kind, event.is_directory))
+            dest = os.fsdecode(getattr(event, "dest_path", "") or "")
+            if event.event_type == "moved" and dest:
+                out.append(Change(*os.path.split(dest), CREATED, event.is_directory))
+
+
+def make_watcher() -> Watcher:
+    """The backend for this platform (see the module's docstring)."""
+    if sys.platform.startswith("linux") and os.environ.get("SHELLHOOK_WATCHDOG_OBSERVER") != "1":
+        try:
+            return InotifyWatcher()
+        except (ImportError, OSError, AttributeError) as exc:
+            log.warning("inotify unavailable (%s): using watchdog's observer", exc)
+    return ObserverWatcher()
