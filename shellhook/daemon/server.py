@@ -19,7 +19,7 @@ import selectors
 import signal
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from shellhook import locations, protocol
@@ -124,6 +124,10 @@ class Daemon:
             *((d, TRUST) for d in self.ctx.trust.watched_dirs()),
             (str(locations.config_file().parent), CONFIG),
         )
+        # What the watches are for: each source (a session's id, "static", "children",
+        # "newborn") wants (path, role) pairs; _refs counts them per path and role.
+        self._sources: dict[str, Roles] = {}
+        self._refs: dict[str, dict[str, int]] = {}
         self._roles: dict[str, set[str]] = {}  # every watched path (spares too): its roles
         self.debug = log.isEnabledFor(logging.DEBUG)
         # Counters, logged on SIGUSR1 (bench/ and the issue's breakdown read them).
@@ -241,7 +245,7 @@ class Daemon:
         if not self.sessions:
             self.idle_since = time.monotonic()
         log.info("detached %s", session.sid)
-        self._reconcile_watches()
+        self._want(session.sid, ())
 
     def _reap_dead_without_pidfd(self) -> None:
         for session in list(self.sessions.values()):
@@ -289,7 +293,7 @@ class Daemon:
         roles = resolution_roles(res)
         if roles != session.watch:
             session.watch = roles
-            self._reconcile_watches()
+            self._want(session.sid, roles)
 
     def _answer_timed(self, session: Session, req: protocol.Request) -> None:
         """``_answer``, step by step, timed into the log (SHELLHOOK_DEBUG=1)."""
@@ -313,7 +317,7 @@ class Daemon:
         roles = resolution_roles(res)
         if roles != session.watch:
             session.watch = roles
-            self._reconcile_watches()
+            self._want(session.sid, roles)
         t.append(time.perf_counter_ns())
         steps = ("resolve", "judge", "decide", "send", "watches")
         log.debug(
@@ -354,9 +358,7 @@ class Daemon:
             # its project's answer; so may a new child directory the parent's).
             self.resolver.invalidate(path)
             self.resolver.invalidate(change.watched)
-            if change.kind == w.GONE:
-                self._roles.pop(path, None)  # its watch is dead: a new one when wanted
-            elif change.kind == w.CREATED and change.is_dir and LEVEL in roles:
+            if change.kind == w.CREATED and change.is_dir and LEVEL in roles:
                 self._newborn.add(path)  # maybe a venv being made: watched for pyvenv.cfg
             self._dirty()
 
@@ -428,41 +430,66 @@ class Daemon:
         except OSError:
             self.workon_children = set()
 
-    def _wanted(self) -> Iterator[tuple[str, str]]:
-        yield from self.static_roles
-        for path in self.workon_children:
-            yield path, VENV
-        levels: set[str] = set()
-        for session in self.sessions.values():
-            for path, role in session.watch:
-                if role == LEVEL:
-                    levels.add(path)
-                yield path, role
-        # A directory just created next to a shell may be a venv still being made.
-        self._newborn = {d for d in self._newborn if os.path.dirname(d) in levels}
-        for path in self._newborn:
-            yield path, VENV
+    def _want(self, source: str, roles: Roles) -> None:
+        """``source`` now wants these (path, role) pairs: change the watches that differ.
 
-    def _reconcile_watches(self) -> None:
-        wanted: dict[str, set[str]] = {}
-        for path, role in self._wanted():
-            wanted.setdefault(path, set()).add(role)
+        Costs in proportion to what changed for that source, not to every session's.
+        """
+        old = self._sources.get(source, ())
+        if roles == old:
+            return
+        if roles:
+            self._sources[source] = roles
+        else:
+            self._sources.pop(source, None)
+        changed = set()
+        old_set, new_set = set(old), set(roles)
+        for path, role in old_set - new_set:
+            counts = self._refs[path]
+            counts[role] -= 1
+            if not counts[role]:
+                del counts[role]
+                if not counts:
+                    del self._refs[path]
+            changed.add(path)
+        for path, role in new_set - old_set:
+            counts = self._refs.setdefault(path, {})
+            counts[role] = counts.get(role, 0) + 1
+            changed.add(path)
         flags = {}
-        for path, roles in wanted.items():
+        for path in changed:
             mask = 0
-            for role in roles:
+            for role in self._refs.get(path, ()):
                 mask |= ROLE_FLAGS[role]
             flags[path] = mask
-        added = self.watcher.set_watched(flags)
-        # Spare watches keep the roles they had: their cached answers stay valid.
-        self._roles = {
-            p: wanted.get(p) or self._roles.get(p, set()) for p in self.watcher.watched()
-        }
+            if mask:
+                self._roles[path] = set(self._refs[path])
+            # (a path no longer wanted keeps its roles while its watch is a spare)
+        self._added(self.watcher.update(flags))
+
+    def _added(self, added: set[str]) -> None:
         if added:
             # Changes made before a watch existed were not heard: look again once.
             for path in added:
                 self.resolver.invalidate(path)
             self._dirty()
+
+    def _reconcile_watches(self) -> None:
+        """Watch what is wanted whatever the shells do, and what the directories that just
+        appeared need; try again what could not be watched."""
+        self._want("static", self.static_roles)
+        self._want("children", tuple((path, VENV) for path in sorted(self.workon_children)))
+        # A directory just created next to a shell may be a venv still being made.
+        self._newborn = {
+            d for d in self._newborn if LEVEL in self._refs.get(os.path.dirname(d), ())
+        }
+        self._want("newborn", tuple((path, VENV) for path in sorted(self._newborn)))
+        self._added(self.watcher.retry())
+        self._roles = {
+            p: roles
+            for p, roles in self._roles.items()
+            if p in self._refs or self.watcher.is_watched(p)
+        }
 
 
 def _is_symlink(path: str) -> bool:

@@ -26,6 +26,7 @@ import os
 import queue
 import struct
 import sys
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
@@ -63,14 +64,21 @@ class Change(NamedTuple):
 
 
 class Watcher:
-    """The interface and the bookkeeping both backends share: desired set, spares,
-    failures."""
+    """The interface and the bookkeeping both backends share: wanted paths, spares,
+    failures.
+
+    The daemon changes what it wants path by path (:meth:`update`), so a cd costs in
+    proportion to what that shell's answer depends on, not to every shell's. Up to
+    KEEP_SPARE watches no longer wanted are kept, least recently wanted dropped first:
+    moving back and forth between projects then costs no new watch, and cached answers
+    for those directories stay valid.
+    """
 
     def __init__(self) -> None:
         self._flags: dict[str, int] = {}  # watched path -> the flags it was added with
+        self._wanted: dict[str, int] = {}  # path -> flags, whether it is watched or not
+        self._spare: OrderedDict[str, None] = OrderedDict()  # watched, not wanted: oldest first
         self._failed: set[str] = set()
-        self._wanted_at: dict[str, int] = {}
-        self._generation = 0
 
     def is_watched(self, path: str) -> bool:
         """True when changes to ``path`` are being reported."""
@@ -80,46 +88,64 @@ class Watcher:
         """Every watched path (wanted or spare)."""
         return self._flags.keys()
 
-    def set_watched(self, wanted: Mapping[str, int]) -> set[str]:
-        """Watch ``wanted`` (path -> flags; those that exist); return the paths added.
-
-        A path whose flags changed is watched again with the new ones (and counts as
-        added: what happened in between may not have been reported). Up to KEEP_SPARE
-        watches no longer wanted are kept, least recently wanted dropped first: moving
-        back and forth between projects then costs no new watch, and cached answers for
-        those directories stay valid.
+    def update(self, changes: Mapping[str, int]) -> set[str]:
+        """Want each path with these flags (0: no longer wanted); return the paths whose
+        watch was added (or changed: what happened in between may not have been
+        reported). A wanted path that does not exist is tried again by :meth:`retry`.
         """
-        self._generation += 1
-        for path in wanted:
-            self._wanted_at[path] = self._generation
-        spare = sorted(
-            (p for p in self._flags if p not in wanted), key=lambda p: self._wanted_at.get(p, 0)
-        )
-        for path in spare[: max(0, len(spare) - KEEP_SPARE)]:
-            self.drop(path)
         added = set()
-        for path, flags in wanted.items():
-            if self._flags.get(path) == flags:
+        for path, flags in changes.items():
+            if not flags:
+                if self._wanted.pop(path, None) is not None and path in self._flags:
+                    self._spare[path] = None
                 continue
-            try:
-                self._add(path, flags)
-            except OSError as exc:
-                self._flags.pop(path, None)
-                if path not in self._failed and os.path.lexists(path):
-                    # e.g. the inotify watch limit: say it once
-                    log.warning("cannot watch %r: %s", path, exc)
-                    self._failed.add(path)
-                continue
-            self._flags[path] = flags
-            self._failed.discard(path)
-            added.add(path)
+            self._wanted[path] = flags
+            self._spare.pop(path, None)
+            if self._flags.get(path) != flags and self._try_add(path, flags):
+                added.add(path)
+        while len(self._spare) > KEEP_SPARE:
+            self.drop(self._spare.popitem(last=False)[0])
         return added
 
+    def retry(self) -> set[str]:
+        """Try again to watch the wanted paths that are not watched (they did not exist,
+        or their watch died with them); return those added."""
+        return {
+            path
+            for path, flags in list(self._wanted.items())
+            if path not in self._flags and self._try_add(path, flags)
+        }
+
+    def set_watched(self, wanted: Mapping[str, int]) -> set[str]:
+        """Want exactly ``wanted`` (path -> flags); return the paths added."""
+        changes = dict.fromkeys((p for p in self._wanted if p not in wanted), 0)
+        changes.update(wanted)
+        return self.update(changes) | self.retry()
+
+    def _try_add(self, path: str, flags: int) -> bool:
+        try:
+            self._add(path, flags)
+        except OSError as exc:
+            self._flags.pop(path, None)
+            if path not in self._failed:
+                self._failed.add(path)
+                if os.path.lexists(path):  # e.g. the inotify watch limit: say it once
+                    log.warning("cannot watch %r: %s", path, exc)
+            return False
+        self._flags[path] = flags
+        self._failed.discard(path)
+        return True
+
     def drop(self, path: str) -> None:
-        """Stop watching ``path``."""
-        self._wanted_at.pop(path, None)
+        """Stop watching ``path`` (it stays wanted, if it was)."""
+        self._spare.pop(path, None)
         if self._flags.pop(path, None) is not None:
             self._remove(path)
+
+    def _forget(self, path: str) -> None:
+        """The backend's watch on ``path`` is gone: forget it (it stays wanted)."""
+        self._spare.pop(path, None)
+        self._flags.pop(path, None)
 
     def fileno(self) -> int:
         """Readable when changes are waiting (for the daemon's selector)."""
@@ -224,7 +250,7 @@ class InotifyWatcher(Watcher):
 
     def _forget(self, path: str) -> None:
         """The kernel dropped (or will drop) this path's watch: forget it, quietly."""
-        self._flags.pop(path, None)
+        super()._forget(path)
         wd = self._path_wd.pop(path, None)
         if wd is not None:
             self._wd_path.pop(wd, None)
@@ -385,7 +411,7 @@ class ObserverWatcher(Watcher):
             if kind is None or (event.event_type == "modified" and event.is_directory):
                 continue
             if src in self._scheduled and kind == DELETED:
-                self._flags.pop(src, None)
+                self._forget(src)
                 self._remove(src)
                 out.append(Change(src, "", GONE, True))
             else:
