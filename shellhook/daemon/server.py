@@ -115,6 +115,9 @@ class Daemon:
         # trust store does (checked by its directories' mtimes: `shellhook allow` in a
         # shell makes that shell ask at once, before the daemon hears the file event).
         self._judged: dict[tuple[Resolution, tuple], Target] = {}
+        # Reply frames without their seq, per request (but its seq) and judgement: most
+        # requests repeat one made before (cd back and forth). Dropped with _judged.
+        self._replies: dict[tuple, bytes] = {}
         # Watched whatever the shells do: new shells, named venvs, trust, config.
         home = self.resolver.workon_home
         self.static_roles: Roles = (
@@ -272,22 +275,38 @@ class Daemon:
     def _judge(self, res: Resolution) -> Target:
         if self.ctx.reload_config():
             self._judged.clear()
+            self._replies.clear()
         key = (res, self.ctx.trust.generation())
         target = self._judged.get(key)
         if target is None:
             target = self._judged[key] = judge(res, self.ctx)
         return target
 
+    def _reply(self, req: protocol.Request, target: Target) -> bytes:
+        """The reply frame for ``req``: what ``decide`` says, encoded (memoized)."""
+        manual = req.virtual_env and req.virtual_env != req.marker
+        key = (req.pwd, req.virtual_env, req.marker, req.owned, req.suppressed, target)
+        tail = None if manual else self._replies.get(key)
+        if tail is None:
+            ops = decide(req, target, self.ctx)
+            ops.append((protocol.OP_DAEMON, str(self.rundir)))
+            # The frame is "R\0SEQ\0" and the rest (docs/protocol.md): kept without SEQ.
+            tail = protocol.encode_reply("", ops)[len(b"R\0\0") :]
+            if not manual:  # (a manual venv is judged by decide itself, on the spot)
+                if len(self._replies) >= 4096:
+                    self._replies.clear()
+                self._replies[key] = tail
+        return b"R\0" + os.fsencode(req.seq) + b"\0" + tail
+
     def _answer(self, session: Session, req: protocol.Request) -> None:
         self.stats["requests"] += 1
         res = self.resolver.resolve(req.pwd)
         target = self._judge(res)
-        ops = decide(req, target, self.ctx)
-        ops.append((protocol.OP_DAEMON, str(self.rundir)))
+        frame = self._reply(req, target)
         session.last = req
         session.last_key = (res, target.usable, target.warning)
         try:
-            session.send(protocol.encode_reply(req.seq, ops))
+            session.send(frame)
         except OSError as exc:
             log.warning("cannot answer %s: %s", session.sid, exc)
         roles = resolution_roles(res)
@@ -303,11 +322,9 @@ class Daemon:
         t.append(time.perf_counter_ns())
         target = self._judge(res)
         t.append(time.perf_counter_ns())
-        ops = decide(req, target, self.ctx)
-        ops.append((protocol.OP_DAEMON, str(self.rundir)))
+        frame = self._reply(req, target)
         session.last = req
         session.last_key = (res, target.usable, target.warning)
-        frame = protocol.encode_reply(req.seq, ops)
         t.append(time.perf_counter_ns())
         try:
             session.send(frame)
@@ -364,6 +381,7 @@ class Daemon:
 
     def _dirty(self) -> None:
         self._judged.clear()
+        self._replies.clear()
         self.last_event = time.monotonic()
         if self.dirty_since is None:
             self.dirty_since = self.last_event
