@@ -45,6 +45,13 @@ THREADS_BUDGET = 8
 RSS_BUDGET_MB = 30.0
 MANY_SHELLS = 50
 
+
+def events_per_request(shell: str) -> float:
+    """inotify events a request may cost the daemon: none on the stream transport; fish's
+    file transport is one (its request file, closed after writing, is the request)."""
+    return 1.0 if shell == "fish" else 0.0
+
+
 # A writer like a build log or a shell's history: open, append a line, close; at a
 # fixed rate for a fixed time. Prints how many lines it wrote.
 NOISE_WRITER = r"""
@@ -221,9 +228,10 @@ def scenario_requests(subjects: list[Subject], settings: Settings) -> None:
             s.venv_of(s.shell) == str(s.box.home / PROJECT_A / ".venv"),
         )
         per_cd = r.median("events per cd") or 0.0
+        allowed = events_per_request(s.spec.name)
         r.check(
-            "a cd costs the daemon no inotify event",
-            per_cd == 0,
+            f"a cd costs the daemon {allowed:.0f} inotify event(s) at most",
+            per_cd <= allowed,
             f"{per_cd:.2f} events per cd",
         )
 
@@ -330,7 +338,7 @@ def scenario_many(subjects: list[Subject], settings: Settings) -> None:
 # -- report ---------------------------------------------------------------------------------
 ROWS = [
     # key, label, kind, budget (None: none), budget kind
-    ("events per cd", "inotify events per cd (bash request)", "count", 0.0),
+    ("events per cd", "inotify events per cd (one request)", "count", 0.0),
     ("watches", "inotify watches, 1 shell", "count", None),
     ("cd quiet", "cd between projects, in-shell", "time", None),
     ("noise: daemon CPU %", f"daemon CPU, $HOME written {NOISE_WRITES_PER_S}×/s", "pct", 1.0),
@@ -355,11 +363,15 @@ def fmt(kind: str, value: float | None) -> str:
     return f"{value:.2f}" if value != int(value) else str(int(value))
 
 
-def render(results: list[Result], settings: Settings, load: tuple[float, ...]) -> str:
+def render(
+    results: list[Result], settings: Settings, load: tuple[float, ...], shell: str = "bash"
+) -> str:
     names = [r.name for r in results]
     head = ["measure", *names, "budget", "mark"]
     lines = []
     for key, label, kind, budget in ROWS:
+        if key == "events per cd":
+            budget = events_per_request(shell)
         label = label.replace("N shells", f"{settings.shells} shells")
         values = [r.median(key) for r in results]
         mark = ""
@@ -437,7 +449,7 @@ def run(
                 s.close()
     results = [s.result for s in subjects]
     ok = all(passed for r in results[:1] for _w, passed, _d in r.checks)
-    return render(results, settings, load), ok
+    return render(results, settings, load, shell), ok
 
 
 def main(argv: list[str] | None = None) -> int:
