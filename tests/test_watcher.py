@@ -123,3 +123,18 @@ def test_pointer_rewritten_in_place_nudges(env):  # noqa: F811
     shell.wait_signal(protocol.DOORBELL_NUDGE)
     ops = shell.ask(proj, venv=str(one), marker=str(one), owned=True)
     assert ("A", str(two)) in ops
+
+
+@linux
+def test_one_directory_under_two_names_is_reported_under_both(inotify, tmp_path):
+    (tmp_path / "real" / "proj").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    real, linked = str(tmp_path / "real" / "proj"), str(tmp_path / "link" / "proj")
+    assert inotify.set_watched({real: w.ENTRIES, linked: w.ENTRIES}) == {real, linked}
+    assert inotify.set_watched({real: w.ENTRIES, linked: w.ENTRIES}) == set()  # settled
+    (tmp_path / "real" / "proj" / ".venv").mkdir()
+    assert sorted(c.watched for c in inotify.read()) == sorted([real, linked])
+    inotify.set_watched({linked: w.ENTRIES})  # the other name is a spare now
+    inotify.drop(real)
+    (tmp_path / "real" / "proj" / ".venv").rmdir()
+    assert [c.watched for c in inotify.read()] == [linked]

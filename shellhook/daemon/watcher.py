@@ -189,7 +189,9 @@ class InotifyWatcher(Watcher):
         os.set_blocking(fd, False)
         os.set_inheritable(fd, False)
         self.fd = fd
-        self._wd_path: dict[int, str] = {}
+        # One watch per inode: a directory reached by two paths (a symlink above it, a
+        # bind mount) has one watch descriptor, reported under each of its names.
+        self._wd_paths: dict[int, list[str]] = {}
         self._path_wd: dict[str, int] = {}
 
     def fileno(self) -> int:
@@ -218,31 +220,50 @@ class InotifyWatcher(Watcher):
             mask |= k.IN_ATTRIB
         return mask
 
-    def _add(self, path: str, flags: int) -> None:
+    def _add_watch(self, path: str, flags: int) -> int:
         wd = self._c.inotify_add_watch(self.fd, os.fsencode(path), self.mask(flags))
         if wd < 0:
             import ctypes
 
             err = ctypes.get_errno()
             raise OSError(err, os.strerror(err), path)
-        old = self._wd_path.get(wd)
-        if old is not None and old != path:
-            # The same inode under another name (a hard link or a bind mount): one
-            # watch, so one mask and one name; the other name goes unwatched.
-            self._flags.pop(old, None)
-            self._path_wd.pop(old, None)
+        return wd
+
+    def _add(self, path: str, flags: int) -> None:
+        wd = self._add_watch(path, flags)
         stale = self._path_wd.get(path)
-        if stale is not None and stale != wd:
-            self._wd_path.pop(stale, None)
-            self._rm_watch(stale)
-        self._wd_path[wd] = path
+        if stale is not None and stale != wd:  # the path names another inode now
+            self._unname(path)
+        names = self._wd_paths.setdefault(wd, [])
+        if path not in names:
+            names.append(path)
         self._path_wd[path] = wd
+        if len(names) > 1:  # the mask just set was this name's alone: all of them
+            self._add_watch(path, self._union(names, path, flags))
+
+    def _union(self, names: list[str], path: str | None = None, flags: int = 0) -> int:
+        for name in names:
+            if name != path:
+                flags |= self._flags.get(name, 0)
+        return flags
+
+    def _unname(self, path: str) -> None:
+        """``path`` no longer uses its watch; the watch goes when no name uses it."""
+        wd = self._path_wd.pop(path, None)
+        names = self._wd_paths.get(wd) if wd is not None else None
+        if wd is None or names is None:
+            return
+        if path in names:
+            names.remove(path)
+        if not names:
+            del self._wd_paths[wd]
+            self._rm_watch(wd)
+        else:
+            with contextlib.suppress(OSError):
+                self._add_watch(names[0], self._union(names))
 
     def _remove(self, path: str) -> None:
-        wd = self._path_wd.pop(path, None)
-        if wd is not None and self._wd_path.get(wd) == path:
-            del self._wd_path[wd]
-            self._rm_watch(wd)
+        self._unname(path)
 
     def _rm_watch(self, wd: int) -> None:
         # EINVAL when the kernel removed it already: nothing to do.
@@ -251,9 +272,7 @@ class InotifyWatcher(Watcher):
     def _forget(self, path: str) -> None:
         """The kernel dropped (or will drop) this path's watch: forget it, quietly."""
         super()._forget(path)
-        wd = self._path_wd.pop(path, None)
-        if wd is not None:
-            self._wd_path.pop(wd, None)
+        self._path_wd.pop(path, None)
 
     def read(self) -> list[Change]:
         """Every change waiting on the inotify fd (never blocks)."""
@@ -283,19 +302,19 @@ class InotifyWatcher(Watcher):
             if mask & k.IN_Q_OVERFLOW:
                 out.append(Change("", "", OVERFLOW))
                 continue
-            path = self._wd_path.get(wd)
-            if path is None:
+            names = self._wd_paths.get(wd)
+            if not names:
                 continue  # a watch removed since (its last events, IN_IGNORED)
-            if mask & k.IN_IGNORED:
-                if path in self._flags:  # removed by the kernel, not by us
-                    self._forget(path)
-                    out.append(Change(path, "", GONE, True))
-                continue
-            if mask & self._self_gone:
-                # Deleted, moved (the watch would follow the inode elsewhere) or unmounted.
-                self._forget(path)
-                self._rm_watch(wd)
-                out.append(Change(path, "", GONE, True))
+            if mask & (k.IN_IGNORED | self._self_gone):
+                # Deleted, moved (the watch would follow the inode elsewhere), unmounted,
+                # or removed by the kernel: every name of it is gone.
+                del self._wd_paths[wd]
+                if not mask & k.IN_IGNORED:
+                    self._rm_watch(wd)
+                for path in names:
+                    if path in self._flags:
+                        self._forget(path)
+                        out.append(Change(path, "", GONE, True))
                 continue
             is_dir = bool(mask & k.IN_ISDIR)
             if mask & (k.IN_CREATE | k.IN_MOVED_TO):
@@ -308,12 +327,13 @@ class InotifyWatcher(Watcher):
                 kind = ATTRIB
             else:
                 continue
-            out.append(Change(path, name, kind, is_dir))
-            if kind in (CREATED, DELETED) and name:
-                # An entry replaced or removed: a watch on it follows the old inode.
-                entry = os.path.join(path, name)
-                if entry in self._flags and self._flags[entry] & FILE:
-                    self.drop(entry)
+            for path in list(names):
+                out.append(Change(path, name, kind, is_dir))
+                if kind in (CREATED, DELETED) and name:
+                    # An entry replaced or removed: a watch on it follows the old inode.
+                    entry = os.path.join(path, name)
+                    if self._flags.get(entry, 0) & FILE:
+                        self.drop(entry)
         return out
 
 
