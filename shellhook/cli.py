@@ -6,11 +6,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import NoReturn
 
 from shellhook import __version__, commands
 from shellhook.display import for_terminal
 from shellhook.errors import ShellhookError
+
+TYPE_CHECKING = False  # typing stays out of `shellhook init` (at every shell start)
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -63,10 +66,23 @@ def _needed(argv: list[str]) -> tuple[str, ...] | None:
     return None
 
 
+def _init_fast_path(argv: list[str]) -> argparse.Namespace | None:
+    """``init SHELL`` parsed without the parser, which imports every command: it runs at
+    every shell start (``eval "$(shellhook init bash)"``). None for anything else."""
+    if len(argv) != 2 or argv[0] != "init":
+        return None
+    from shellhook import adapters
+    from shellhook.commands import init
+
+    if argv[1] not in adapters.REGISTRY:
+        return None  # the parser says what is wrong
+    return argparse.Namespace(shell=argv[1], run=init.run)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run a command, turning every expected failure into one line on stderr."""
     argv = sys.argv[1:] if argv is None else argv
-    args = build_parser(_needed(argv)).parse_args(argv)
+    args = _init_fast_path(argv) or build_parser(_needed(argv)).parse_args(argv)
     try:
         return int(args.run(args))
     except (ShellhookError, OSError) as exc:

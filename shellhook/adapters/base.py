@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.resources
 import os
 from abc import ABC, abstractmethod
-from pathlib import Path
+
+TYPE_CHECKING = False  # neither typing nor pathlib in `shellhook init` (at shell start)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class ShellAdapter(ABC):
@@ -38,12 +40,11 @@ class ShellAdapter(ABC):
 
     def script_text(self) -> str:
         """The hook script as shipped, followed by the shell's command functions."""
-        scripts = importlib.resources.files("shellhook.shells")
-        texts = [scripts.joinpath(self.script).read_text()]
-        commands = scripts.joinpath(f"commands.{self.extension}")
-        if commands.is_file():
-            texts.append(commands.read_text())
-        return "\n".join(texts)
+        return "\n".join(
+            text
+            for text in (_shipped(self.script), _shipped(f"commands.{self.extension}"))
+            if text is not None
+        )
 
     def init_text(self, python: str) -> str:
         """What ``shellhook init SHELL`` prints: a header fixing the interpreter, the script."""
@@ -55,3 +56,23 @@ class ShellAdapter(ABC):
             + "\n"
         )
         return header + self.script_text()
+
+
+def _shipped(name: str) -> str | None:
+    """The text of file ``name`` of the package ``shellhook.shells``, or None if missing.
+
+    Read from the package's directory when it has one (any install but a zip): no
+    importlib.resources, whose imports would cost ``shellhook init`` more than the rest
+    of it at every shell start.
+    """
+    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "shells")
+    if os.path.isdir(here):
+        try:
+            with open(os.path.join(here, name), encoding="utf-8") as fh:
+                return fh.read()
+        except FileNotFoundError:
+            return None
+    import importlib.resources
+
+    resource = importlib.resources.files("shellhook.shells").joinpath(name)
+    return resource.read_text(encoding="utf-8") if resource.is_file() else None

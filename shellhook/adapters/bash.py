@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from shellhook.adapters.posix import PosixAdapter
+
+TYPE_CHECKING = False  # neither typing nor pathlib in `shellhook init` (at shell start)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class Bash(PosixAdapter):

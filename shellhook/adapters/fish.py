@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 from shellhook.adapters.base import ShellAdapter
+
+TYPE_CHECKING = False  # neither typing nor pathlib in `shellhook init` (at shell start)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _SAFE = re.compile(r"[A-Za-z0-9_@+=:,./-]+")
 _PRINTABLE = re.compile(r"[ -~]*")
@@ -75,4 +78,6 @@ class Fish(ShellAdapter):
     def rc_file(self, home: Path) -> Path:
         """A conf.d snippet of its own (install.sh owns the whole file)."""
         config = os.environ.get("XDG_CONFIG_HOME") or str(home / ".config")
+        from pathlib import Path
+
         return Path(config) / "fish" / "conf.d" / "shellhook.fish"

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 from shellhook.adapters.base import ShellAdapter
+
+TYPE_CHECKING = False  # neither typing nor pathlib in `shellhook init` (at shell start)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # Words xonsh's subprocess mode takes literally: no $VAR, ~, glob, @ or quote in them.
 _BARE = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./-]*")
@@ -65,4 +68,6 @@ class Xonsh(ShellAdapter):
     def rc_file(self, home: Path) -> Path:
         """~/.config/xonsh/rc.d/shellhook.xsh (install.sh owns the whole file)."""
         config = os.environ.get("XDG_CONFIG_HOME") or str(home / ".config")
+        from pathlib import Path
+
         return Path(config) / "xonsh" / "rc.d" / "shellhook.xsh"

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from shellhook.adapters.posix import PosixAdapter
+
+TYPE_CHECKING = False  # neither typing nor pathlib in `shellhook init` (at shell start)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class Zsh(PosixAdapter):
@@ -20,5 +23,7 @@ class Zsh(PosixAdapter):
 
     def rc_file(self, home: Path) -> Path:
         """$ZDOTDIR/.zshrc, else ~/.zshrc."""
+        from pathlib import Path
+
         zdotdir = os.environ.get("ZDOTDIR")
         return Path(zdotdir) / ".zshrc" if zdotdir else home / ".zshrc"

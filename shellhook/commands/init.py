@@ -1,12 +1,20 @@
-"""``shellhook init SHELL``: print the hook for a shell."""
+"""``shellhook init SHELL``: print the hook for a shell.
+
+``eval "$(shellhook init bash)"`` runs this at every shell start: ``shellhook.cli`` runs
+it without building its parser (which imports every command), and it imports nothing but
+the adapters.
+"""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 from shellhook import adapters
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
 
 HELP = "print the hook for a shell (eval it in your rc file)"
 

@@ -19,7 +19,17 @@ LOCK = "daemon.lock"
 PIDFILE = "daemon.pid"
 SPAWN_LOCK = "spawn.lock"
 # Only these reach the daemon: never PYTHON*, LD_*, or the venv a shell had active.
-KEPT_ENV = ("HOME", "USER", "LOGNAME", "LANG", "TMPDIR", "WORKON_HOME", "SHELLHOOK_IDLE_EXIT")
+KEPT_ENV = (
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "LANG",
+    "TMPDIR",
+    "WORKON_HOME",
+    "SHELLHOOK_IDLE_EXIT",
+    "SHELLHOOK_DEBUG",  # 1: the daemon logs each answer's steps, timed
+    "SHELLHOOK_WATCHDOG_OBSERVER",  # 1: watchdog's observer even on Linux (comparisons)
+)
 
 
 @dataclass(frozen=True)
@@ -76,7 +86,7 @@ def _setup_logging() -> None:
     from logging.handlers import RotatingFileHandler
 
     logger = logging.getLogger("shellhook")
-    logger.setLevel(logging.INFO)
+    logger.setLevel(logging.DEBUG if os.environ.get("SHELLHOOK_DEBUG") == "1" else logging.INFO)
     try:
         logdir = locations.log_dir()
         if logdir.parent == locations.state_dir():

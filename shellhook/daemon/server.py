@@ -1,7 +1,8 @@
 """The per-user daemon: answers shells, watches what their answers depend on, nudges them.
 
-Single-threaded: one selector over the shells' request FIFOs, their pidfds and the
-watcher's wake-up pipe, each registered with the callback that handles it. The shells are
+Single-threaded: one selector over the shells' request FIFOs, their pidfds, the
+watcher's fd (on Linux the inotify fd itself) and a wake-up pipe for signals, each
+registered with the callback that handles it. The shells are
 sessions (sessions.py, docs/protocol.md): a stream session (bash, zsh, xonsh) is adopted
 when its FIFO pair appears in the runtime dir, a file session (fish) when its first
 request file does.
@@ -16,12 +17,14 @@ import logging
 import os
 import selectors
 import signal
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from shellhook import locations, protocol
 from shellhook.daemon import control
+from shellhook.daemon import watcher as w
 from shellhook.daemon.control import pid_alive
 from shellhook.daemon.sessions import (
     FileSession,
@@ -31,9 +34,8 @@ from shellhook.daemon.sessions import (
     parse_session_file,
     remove_session_files,
 )
-from shellhook.daemon.watcher import Watcher
 from shellhook.policy import Context, Target, decide, judge, still_current
-from shellhook.resolver import Resolution, Resolver
+from shellhook.resolver import RULE_CHILD, RULE_POINTER, Resolution, Resolver
 from shellhook.trust import TrustStore, TrustStoreError
 
 log = logging.getLogger("shellhook.daemon")
@@ -42,6 +44,50 @@ DEBOUNCE = 0.03  # seconds of quiet after a burst of file events
 DEBOUNCE_MAX = 0.25
 IDLE_EXIT = float(os.environ.get("SHELLHOOK_IDLE_EXIT", "900"))
 
+# What a watched path is to the daemon (DESIGN §6): each role asks the kernel for the
+# changes that can alter an answer, and names which entries matter (``_relevant``).
+RUNDIR = "rundir"  # shells' session files appear; fish's request files are written
+LEVEL = "level"  # a directory a resolution walked: .venv, venv, child directories
+POINTER = "pointer"  # a .venv pointer file: its content and mode
+VENV = "venv"  # a venv (or a new directory that may become one): pyvenv.cfg, bin, .project
+BIN = "bin"  # a venv's bin: python
+WORKON = "workon"  # $WORKON_HOME: the named venvs
+WORKON_PARENT = "workon-parent"  # $WORKON_HOME's parent: $WORKON_HOME itself
+TRUST = "trust"  # the trust store's directories: records (not write_atomic's temp files)
+CONFIG = "config"  # the config dir: config.toml
+
+ROLE_FLAGS = {
+    RUNDIR: w.ENTRIES | w.WRITES,
+    LEVEL: w.ENTRIES,
+    POINTER: w.FILE | w.WRITES | w.ATTRS,
+    VENV: w.ENTRIES | w.WRITES | w.ATTRS,
+    BIN: w.ENTRIES | w.ATTRS,
+    WORKON: w.ENTRIES,
+    WORKON_PARENT: w.ENTRIES,
+    TRUST: w.ENTRIES,
+    CONFIG: w.ENTRIES | w.WRITES,
+}
+VENV_NAMES = ("pyvenv.cfg", "bin", ".project")
+LEVEL_NAMES = (".venv", "venv")
+
+Roles = tuple[tuple[str, str], ...]  # (path, role) pairs
+
+
+def resolution_roles(res: Resolution) -> Roles:
+    """What the answer ``res`` depends on, path by path.
+
+    ``res.watch`` is every level walked, then (for a venv) the venv and its ``bin``.
+    """
+    levels = res.watch
+    roles: list[tuple[str, str]] = []
+    if res.venv is not None and res.watch[-2:] == (res.venv, os.path.join(res.venv, "bin")):
+        levels = res.watch[:-2]
+        roles += [(res.venv, VENV), (res.watch[-1], BIN)]
+    roles += [(path, LEVEL) for path in levels]
+    if res.rule == RULE_POINTER and res.pointer_path:
+        roles.append((res.pointer_path, POINTER))
+    return tuple(roles)
+
 
 class Daemon:
     """The event loop and its per-shell bookkeeping."""
@@ -49,8 +95,12 @@ class Daemon:
     def __init__(self, rundir: Path) -> None:
         self.rundir = rundir
         self.sel = selectors.DefaultSelector()
-        self.watcher = Watcher()
+        self.watcher = w.make_watcher()
         self.resolver = Resolver(cacheable=self.watcher.is_watched)
+        self._wake_r, self._wake_w = os.pipe()
+        for fd in (self._wake_r, self._wake_w):
+            os.set_blocking(fd, False)
+            os.set_inheritable(fd, False)
         self.ctx = Context(self.resolver, TrustStore())
         with contextlib.suppress(TrustStoreError):
             self.ctx.trust.ensure()
@@ -60,27 +110,40 @@ class Daemon:
         self.idle_since = time.monotonic()
         self.running = True
         self.workon_children: set[str] = set()
-        self._homes: set[str] = set()
         self._newborn: set[str] = set()
         # Judgements (trust, venv health) stay valid until a watched file changes or the
         # trust store does (checked by its directories' mtimes: `shellhook allow` in a
         # shell makes that shell ask at once, before the daemon hears the file event).
         self._judged: dict[tuple[Resolution, tuple], Target] = {}
+        # Reply frames without their seq, per request (but its seq) and judgement: most
+        # requests repeat one made before (cd back and forth). Dropped with _judged.
+        self._replies: dict[tuple, bytes] = {}
         # Watched whatever the shells do: new shells, named venvs, trust, config.
-        self.static_watch = {
-            str(rundir),
-            self.resolver.workon_home,
-            os.path.dirname(self.resolver.workon_home),
-            *self.ctx.trust.watched_dirs(),
-            str(locations.config_file().parent),
-        }
+        home = self.resolver.workon_home
+        self.static_roles: Roles = (
+            (str(rundir), RUNDIR),
+            (home, WORKON),
+            (os.path.dirname(home), WORKON_PARENT),
+            *((d, TRUST) for d in self.ctx.trust.watched_dirs()),
+            (str(locations.config_file().parent), CONFIG),
+        )
+        # What the watches are for: each source (a session's id, "static", "children",
+        # "newborn") wants (path, role) pairs; _refs counts them per path and role.
+        self._sources: dict[str, Roles] = {}
+        self._refs: dict[str, dict[str, int]] = {}
+        self._roles: dict[str, set[str]] = {}  # every watched path (spares too): its roles
+        self.debug = log.isEnabledFor(logging.DEBUG)
+        # Counters, logged on SIGUSR1 (bench/ and the issue's breakdown read them).
+        self.stats = dict.fromkeys(("requests", "wakeups", "changes", "relevant", "flushes"), 0)
 
     # -- set-up -------------------------------------------------------------------
     def run(self) -> None:
         """Serve until stopped (SIGTERM/SIGINT) or idle for IDLE_EXIT seconds."""
         signal.signal(signal.SIGTERM, lambda *_: self.stop())
         signal.signal(signal.SIGINT, lambda *_: self.stop())
-        self.sel.register(self.watcher.wake_r, selectors.EVENT_READ, self._on_fs_events)
+        signal.signal(signal.SIGUSR1, lambda *_: self._log_stats())
+        self.sel.register(self._wake_r, selectors.EVENT_READ, self._on_wake)
+        self.sel.register(self.watcher.fileno(), selectors.EVENT_READ, self._on_fs_events)
         self.watcher.start()
         self._refresh_workon_children()
         self._reconcile_watches()
@@ -99,7 +162,17 @@ class Daemon:
     def stop(self) -> None:
         """Ask the loop to end (safe in a signal handler: it only wakes the selector)."""
         self.running = False
-        self.watcher.wake()
+        with contextlib.suppress(BlockingIOError):
+            os.write(self._wake_w, b"w")
+
+    def _on_wake(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while os.read(self._wake_r, 4096):
+                pass
+
+    def _log_stats(self) -> None:
+        counts = " ".join(f"{k}={v}" for k, v in self.stats.items())
+        log.info("stats: %s sessions=%d watches=%d", counts, len(self.sessions), len(self._roles))
 
     def _timeout(self) -> float | None:
         if self.dirty_since is not None:
@@ -175,7 +248,7 @@ class Daemon:
         if not self.sessions:
             self.idle_since = time.monotonic()
         log.info("detached %s", session.sid)
-        self._reconcile_watches()
+        self._want(session.sid, ())
 
     def _reap_dead_without_pidfd(self) -> None:
         for session in list(self.sessions.values()):
@@ -194,38 +267,99 @@ class Daemon:
             self._detach(session)
             return
         for req in requests:
-            self._answer(session, req)
+            if self.debug:
+                self._answer_timed(session, req)
+            else:
+                self._answer(session, req)
 
     def _resolve(self, req: protocol.Request) -> Resolution:
-        """What ``req``'s directory resolves to, in the asking shell's scope."""
-        if self.ctx.reload_config():  # before resolving: home_is_project is part of it
+        """What ``req``'s directory resolves to, in the asking shell's scope (its own
+        $WORKON_HOME). The config is re-read first: home_is_project is part of it."""
+        if self.ctx.reload_config():
             self._judged.clear()
+            self._replies.clear()
         return self.resolver.resolve(req.pwd, self.ctx.scope_for(req))
 
     def _judge(self, res: Resolution) -> Target:
-        """``res`` judged, after ``_resolve`` (which re-read the config). The key holds
-        the resolution's scope ($WORKON_HOME decides trust too); a cached refusal is
-        re-checked against the files' owner and mode (a chmod may not be heard)."""
+        """``res`` judged, after ``_resolve``. The key holds the resolution's scope
+        ($WORKON_HOME decides trust too); a cached refusal is re-checked against the
+        files' owner and mode (a chmod may not be heard)."""
         key = (res, self.ctx.trust.generation())
         target = self._judged.get(key)
         if target is None or not still_current(target):
             target = self._judged[key] = judge(res, self.ctx)
         return target
 
+    def _reply(self, req: protocol.Request, target: Target) -> bytes:
+        """The reply frame for ``req``: what ``decide`` says, encoded (memoized)."""
+        manual = req.virtual_env and req.virtual_env != req.marker
+        key = (
+            req.pwd,
+            req.virtual_env,
+            req.marker,
+            req.owned,
+            req.suppressed,
+            req.workon_home,
+            target,
+        )
+        tail = None if manual else self._replies.get(key)
+        if tail is None:
+            ops = decide(req, target, self.ctx)
+            ops.append((protocol.OP_DAEMON, str(self.rundir)))
+            # The frame is "R\0SEQ\0" and the rest (docs/protocol.md): kept without SEQ.
+            tail = protocol.encode_reply("", ops)[len(b"R\0\0") :]
+            if not manual:  # (a manual venv is judged by decide itself, on the spot)
+                if len(self._replies) >= 4096:
+                    self._replies.clear()
+                self._replies[key] = tail
+        return b"R\0" + os.fsencode(req.seq) + b"\0" + tail
+
     def _answer(self, session: Session, req: protocol.Request) -> None:
+        self.stats["requests"] += 1
         res = self._resolve(req)
         target = self._judge(res)
-        ops = decide(req, target, self.ctx)
-        ops.append((protocol.OP_DAEMON, str(self.rundir)))
+        frame = self._reply(req, target)
         session.last = req
         session.last_key = (res, target.usable, target.warning)
         try:
-            session.send(protocol.encode_reply(req.seq, ops))
+            session.send(frame)
         except OSError as exc:
             log.warning("cannot answer %s: %s", session.sid, exc)
-        if res.watch != session.watch:
-            session.watch = res.watch
-            self._reconcile_watches()
+        roles = resolution_roles(res) + self._home_roles(req)
+        if roles != session.watch:
+            session.watch = roles
+            self._want(session.sid, roles)
+
+    def _answer_timed(self, session: Session, req: protocol.Request) -> None:
+        """``_answer``, step by step, timed into the log (SHELLHOOK_DEBUG=1)."""
+        t = [time.perf_counter_ns()]
+        self.stats["requests"] += 1
+        res = self._resolve(req)
+        t.append(time.perf_counter_ns())
+        target = self._judge(res)
+        t.append(time.perf_counter_ns())
+        frame = self._reply(req, target)
+        session.last = req
+        session.last_key = (res, target.usable, target.warning)
+        t.append(time.perf_counter_ns())
+        try:
+            session.send(frame)
+        except OSError as exc:
+            log.warning("cannot answer %s: %s", session.sid, exc)
+        t.append(time.perf_counter_ns())
+        roles = resolution_roles(res) + self._home_roles(req)
+        if roles != session.watch:
+            session.watch = roles
+            self._want(session.sid, roles)
+        t.append(time.perf_counter_ns())
+        steps = ("resolve", "judge", "decide", "send", "watches")
+        log.debug(
+            "answer %s seq %s: %s, total %d us (after the reply: watches)",
+            session.sid,
+            req.seq,
+            " ".join(f"{n}={(b - a) // 1000}us" for n, a, b in zip(steps, t, t[1:])),
+            (t[4] - t[0]) // 1000,
+        )
 
     def _nudge(self, session: Session) -> None:
         try:
@@ -235,24 +369,72 @@ class Daemon:
 
     # -- file events ----------------------------------------------------------------
     def _on_fs_events(self) -> None:
-        rundir = str(self.rundir)
-        for event in self.watcher.drain():
-            src = os.fsdecode(event.src_path)
-            dest = os.fsdecode(getattr(event, "dest_path", "") or "")
-            for path in filter(None, (src, dest)):
-                if os.path.dirname(path) == rundir:
-                    if event.event_type in ("created", "closed", "moved"):
-                        self._consider(path)
-                    continue
-                self.resolver.invalidate(path)
-                self._judged.clear()
-                if path == src and event.event_type in ("deleted", "moved"):
-                    self.watcher.drop(path)  # a re-created directory needs a new watch
-                if event.is_directory and event.event_type == "created":
-                    self._newborn.add(path)
-                self.last_event = time.monotonic()
-                if self.dirty_since is None:
-                    self.dirty_since = self.last_event
+        self.stats["wakeups"] += 1
+        for change in self.watcher.read():
+            self.stats["changes"] += 1
+            if change.kind == w.OVERFLOW:
+                log.warning("file events were lost: forgetting every cached answer")
+                self.resolver.invalidate()
+                self._scan_rundir()
+                self._dirty()
+                continue
+            roles = self._roles.get(change.watched, ())
+            if RUNDIR in roles:
+                if change.kind in (w.CREATED, w.WRITTEN) and change.name:
+                    self._consider(change.path)
+                continue
+            if not any(self._relevant(change, role) for role in roles):
+                continue
+            self.stats["relevant"] += 1
+            path = change.path
+            # The entry's level and the watched directory's (a venv's pyvenv.cfg changes
+            # its project's answer; so may a new child directory the parent's).
+            self.resolver.invalidate(path)
+            self.resolver.invalidate(change.watched)
+            if change.kind == w.CREATED and change.is_dir and LEVEL in roles:
+                self._newborn.add(path)  # maybe a venv being made: watched for pyvenv.cfg
+            self._dirty()
+
+    def _dirty(self) -> None:
+        self._judged.clear()
+        self._replies.clear()
+        self.last_event = time.monotonic()
+        if self.dirty_since is None:
+            self.dirty_since = self.last_event
+
+    def _relevant(self, change: w.Change, role: str) -> bool:
+        """Whether ``change`` to a path of this role can change an answer (DESIGN §6).
+
+        Mirrors the resolver's rules (resolver.py) and what judging a venv reads
+        (trust.py, venvinfo.py): a rule that reads another name must be named here.
+        """
+        name, kind = change.name, change.kind
+        if kind == w.GONE or not name:
+            return True  # the path itself: deleted, moved, rewritten, chmod-ed
+        if role == LEVEL:
+            if name in LEVEL_NAMES:
+                return True
+            if kind == w.CREATED:
+                # A directory may be a venv (rule 2, any name); so may a symlink to one.
+                return change.is_dir or _is_symlink(change.path)
+            if kind == w.DELETED:
+                # Only the child the cached answer came from (rule 2, any name) matters.
+                res = self.resolver.resolve(change.watched)
+                return res.project == change.watched and res.rule == RULE_CHILD
+            return False  # content: only a pointer file's matters (its own watch)
+        if role == VENV:
+            return name in VENV_NAMES
+        if role == BIN:
+            return name == "python"
+        if role == WORKON:
+            return kind != w.WRITTEN
+        if role == WORKON_PARENT:
+            return name in {os.path.basename(home) for home in self._workon_homes()}
+        if role == TRUST:
+            return not name.startswith(".")  # records, not write_atomic's temp files
+        if role == CONFIG:
+            return name == locations.config_file().name
+        return False
 
     def _maybe_flush(self) -> None:
         if self.dirty_since is None:
@@ -261,6 +443,7 @@ class Daemon:
         if now - self.last_event < DEBOUNCE and now - self.dirty_since < DEBOUNCE_MAX:
             return
         self.dirty_since = None
+        self.stats["flushes"] += 1
         self._refresh_workon_children()
         self._reap_dead_without_pidfd()
         for session in list(self.sessions.values()):
@@ -273,6 +456,14 @@ class Daemon:
                 log.info("nudging %s", session.sid)
                 self._nudge(session)
         self._reconcile_watches()
+
+    def _home_roles(self, req: protocol.Request) -> Roles:
+        """The watches a shell with a $WORKON_HOME of its own needs (the daemon's own is
+        watched anyway)."""
+        home = self.ctx.scope_for(req).workon_home
+        if home == self.resolver.workon_home:
+            return ()
+        return ((home, WORKON), (os.path.dirname(home), WORKON_PARENT))
 
     def _workon_homes(self) -> set[str]:
         """Every $WORKON_HOME in use: the daemon's and each shell's own."""
@@ -288,28 +479,73 @@ class Daemon:
             with contextlib.suppress(OSError):
                 self.workon_children |= {e.path for e in os.scandir(home) if e.is_dir()}
 
-    def _reconcile_watches(self) -> None:
-        homes = self._workon_homes()
-        if homes != self._homes:  # a shell with a $WORKON_HOME of its own: its venvs too
-            self._homes = homes
-            self._refresh_workon_children()
-        wanted = self.static_watch | self.workon_children | homes
-        wanted |= {os.path.dirname(home) for home in homes}
-        ancestors: set[str] = set()
-        for session in self.sessions.values():
-            ancestors.update(session.watch)
-        wanted |= ancestors
-        # A directory just created next to a shell may be a venv still being made.
-        self._newborn = {d for d in self._newborn if os.path.dirname(d) in ancestors}
-        wanted |= self._newborn
-        added = self.watcher.set_watched(wanted)
+    def _want(self, source: str, roles: Roles) -> None:
+        """``source`` now wants these (path, role) pairs: change the watches that differ.
+
+        Costs in proportion to what changed for that source, not to every session's.
+        """
+        old = self._sources.get(source, ())
+        if roles == old:
+            return
+        if roles:
+            self._sources[source] = roles
+        else:
+            self._sources.pop(source, None)
+        changed = set()
+        old_set, new_set = set(old), set(roles)
+        for path, role in old_set - new_set:
+            counts = self._refs[path]
+            counts[role] -= 1
+            if not counts[role]:
+                del counts[role]
+                if not counts:
+                    del self._refs[path]
+            changed.add(path)
+        for path, role in new_set - old_set:
+            counts = self._refs.setdefault(path, {})
+            counts[role] = counts.get(role, 0) + 1
+            changed.add(path)
+        flags = {}
+        for path in changed:
+            mask = 0
+            for role in self._refs.get(path, ()):
+                mask |= ROLE_FLAGS[role]
+            flags[path] = mask
+            if mask:
+                self._roles[path] = set(self._refs[path])
+            # (a path no longer wanted keeps its roles while its watch is a spare)
+        self._added(self.watcher.update(flags))
+
+    def _added(self, added: set[str]) -> None:
         if added:
             # Changes made before a watch existed were not heard: look again once.
             for path in added:
                 self.resolver.invalidate(path)
-            self._judged.clear()
-            self.last_event = time.monotonic()
-            self.dirty_since = self.dirty_since or self.last_event
+            self._dirty()
+
+    def _reconcile_watches(self) -> None:
+        """Watch what is wanted whatever the shells do, and what the directories that just
+        appeared need; try again what could not be watched."""
+        self._want("static", self.static_roles)
+        self._want("children", tuple((path, VENV) for path in sorted(self.workon_children)))
+        # A directory just created next to a shell may be a venv still being made.
+        self._newborn = {
+            d for d in self._newborn if LEVEL in self._refs.get(os.path.dirname(d), ())
+        }
+        self._want("newborn", tuple((path, VENV) for path in sorted(self._newborn)))
+        self._added(self.watcher.retry())
+        self._roles = {
+            p: roles
+            for p, roles in self._roles.items()
+            if p in self._refs or self.watcher.is_watched(p)
+        }
+
+
+def _is_symlink(path: str) -> bool:
+    try:
+        return stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def serve() -> int:

@@ -121,7 +121,8 @@ class Session(abc.ABC):
             self.pid_fd = os.pidfd_open(pid)
         self.last: protocol.Request | None = None  # the latest request: re-judged on events
         self.last_key: tuple | None = None  # what that request's answer depended on
-        self.watch: tuple[str, ...] = ()  # the directories that answer depended on
+        # What that answer depended on: (path, role) pairs (server.resolution_roles).
+        self.watch: tuple[tuple[str, str], ...] = ()
         self.nudged = False  # told to ask again since the last reply
         self._reply_path = session_path(rundir, sid, SessionFile.REPLY)
         self._reply_fd = -1
