@@ -84,6 +84,21 @@ __shellhook_read_reply() {
   return 1
 }
 
+__shellhook_read_file() {
+  # The reply frame in regular file $1, read with one builtin (mapfile splits at NULs):
+  # ours when it is complete and carries our seq. Anything else (an older frame, one
+  # being rewritten) goes through the field-by-field reader, which skips what is not ours.
+  local -a f
+  [[ -f $1 ]] && builtin mapfile -d '' -t f <"$1" 2>/dev/null || return 1
+  local n=${#f[@]}
+  if ((n >= 4)) && [[ ${f[0]} == R && ${f[1]} == "$__shellhook_seq" && ${f[n - 2]} == E ]]
+  then
+    __shellhook_reply=("${f[@]:2:n-4}")
+    return 0
+  fi
+  __shellhook_read_reply 0 '' <"$1" 2>/dev/null
+}
+
 __shellhook_send() {
   builtin printf 'Q\0%s\0%s\0%s\0%s\0%s\0%s\0%s\0' "$__shellhook_seq" "$PWD" "${VIRTUAL_ENV-}" \
     "${SHELLHOOK_VENV-}" "$__shellhook_owned" "${SHELLHOOK_OFF-}" "${WORKON_HOME-}" \
@@ -106,7 +121,7 @@ __shellhook_ask_daemon() {
   for _ in 1 2 3 4; do
     IFS= builtin read -r -N 1 -t 0.05 -u "$__shellhook_rfd" bell || continue
     [[ $bell == R ]] || continue
-    __shellhook_read_reply 0 '' <"$__shellhook_rt/$__shellhook_id.a" 2>/dev/null && return 0
+    __shellhook_read_file "$__shellhook_rt/$__shellhook_id.a" && return 0
   done
   __shellhook_stuck=1
   return 1
