@@ -225,8 +225,9 @@ __shellhook_deactivate() {
   # The user's `deactivate`. Of a venv activated for a project (ours, or ours sourced
   # again by the user): off until they leave that project. Of workon's: just undo; the
   # next prompt asks, so auto-activation resumes.
-  if [[ -n $__shellhook_project ]]; then
-    export SHELLHOOK_OFF=$__shellhook_project
+  local p=$__shellhook_project
+  if [[ -n $p && ($PWD == "$p" || $PWD == "${p%/}"/*) ]]; then
+    export SHELLHOOK_OFF=$p   # (outside it, off would end at the next prompt anyway)
   fi
   __shellhook_undo full "${VIRTUAL_ENV-}"
 }

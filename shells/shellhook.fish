@@ -379,7 +379,15 @@ function __shellhook_deactivate --description 'shellhook: the user ran deactivat
     # Of a venv activated for a project (ours, or ours sourced again by the user): off
     # until they leave that project; exported, so `exec fish` keeps it. Of workon's (or an
     # adopted venv): just undo; the next prompt asks, so auto-activation resumes.
-    test -n "$__shellhook_project"; and set -gx SHELLHOOK_OFF $__shellhook_project
+    set -l p $__shellhook_project
+    # (Outside the project, off would end at the next prompt anyway.)
+    set -l under (builtin string trim -r -c / -- "$p")/
+    set -l head (builtin string sub -l (builtin string length -- "$under") -- "$PWD")
+    if builtin test -n "$p"; and begin
+            builtin test "$PWD" = "$p"; or builtin test "x$head" = "x$under"
+        end
+        set -gx SHELLHOOK_OFF $p
+    end
     __shellhook_undo full "$VIRTUAL_ENV"
 end
 

@@ -256,7 +256,10 @@ __shellhook_deactivate() {
   # again by the user): off until they leave that project. Of workon's: just undo; the
   # next prompt asks, so auto-activation resumes.
   emulate -L zsh
-  [[ -z $__shellhook_project ]] || export SHELLHOOK_OFF=$__shellhook_project
+  local p=$__shellhook_project
+  if [[ -n $p && ($PWD == "$p" || $PWD == "${p%/}"/*) ]]; then
+    export SHELLHOOK_OFF=$p   # (outside it, off would end at the next prompt anyway)
+  fi
   __shellhook_undo full "${VIRTUAL_ENV-}"
 }
 

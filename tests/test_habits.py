@@ -120,6 +120,12 @@ def test_sourcing_the_active_venv_changes_nothing_visible(sandbox, spawn):
     sh.cd(sandbox.home)
     sh.cd(proj)
     assert_state(sh, proj / ".venv", b"proj")
+    # Deactivated outside its project, it does not turn the project off: coming back, even
+    # on the same command line, activates it.
+    sh.run(sh.source_activate(str(proj / ".venv")))
+    sh.cd(sandbox.home)
+    sh.run(f"deactivate; cd {sh.quote(str(proj))}")
+    assert_state(sh, proj / ".venv", b"proj")
 
 
 # -- 3. another venv sourced over ours ---------------------------------------------------
