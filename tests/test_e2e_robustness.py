@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -131,8 +132,11 @@ def test_a_shell_left_open_after_uninstall_stops_and_says_so_once(sandbox, spawn
     """After ./install.sh --uninstall the hook's Python is gone: the shell drops our
     activation, says so once and stops asking, instead of keeping a venv active."""
     proj = sandbox.project("proj")
+    # The hook's Python, as install.sh's private venv provides it (a wrapper: a symlink
+    # would make Python look for its venv next to the link, not next to the real one).
     link = sandbox.root / "python-link"
-    link.symlink_to(sys.executable)
+    link.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} "$@"\n')
+    link.chmod(0o755)
     adapter = adapters.get(shell_name)
     hook = sandbox.root / f"hook-uninstall.{adapter.extension}"
     hook.write_text(adapter.init_text(str(link)))
