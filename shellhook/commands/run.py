@@ -25,7 +25,7 @@ import sys
 from collections.abc import Mapping
 
 from shellhook.commands.common import directory
-from shellhook.display import for_terminal, path_for_terminal
+from shellhook.display import for_terminal, path_for_command, path_for_terminal
 from shellhook.errors import ShellhookError, UsageError
 from shellhook.policy import Context, judge
 from shellhook.resolver import Resolver
@@ -92,7 +92,12 @@ def usable_venv(where: str) -> tuple[str, str]:
         )
     target = judge(res, ctx)
     if not target.usable:
-        reason = (target.warning or "not usable").removeprefix("shellhook: ")
+        assert res.project is not None
+        # A denied venv is silent in a shell (deny is for silence); here it must say why.
+        reason = (target.warning or "").removeprefix("shellhook: ") or (
+            f"{path_for_terminal(res.venv)} is denied (undo with: shellhook forget "
+            f"{path_for_command(res.project)})"
+        )
         raise ShellhookError(f"{reason}; nothing was run", REFUSED)
     if os.pathsep in res.venv:
         raise ShellhookError(
