@@ -30,4 +30,5 @@ fi
 "$venv/bin/python" -m ruff format --check --quiet .
 "$venv/bin/python" -m ruff check --quiet .
 "$venv/bin/python" -m mypy
-exec "$venv/bin/python" -m pytest "$@"
+# The test tools installed with the extras (xonsh, uv, poetry...) are on PATH as in use.
+PATH="$PWD/$venv/bin:$PATH" exec "$venv/bin/python" -m pytest "$@"

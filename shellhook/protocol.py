@@ -3,7 +3,9 @@
 Every message is a sequence of NUL-terminated fields, so any path (spaces, newlines,
 quotes, non-UTF-8 bytes) travels as is and nothing is ever parsed by a shell's evaluator.
 
-Request  (shell -> daemon): ``Q seq pwd VIRTUAL_ENV SHELLHOOK_VENV owned off WORKON_HOME``
+Request  (shell -> daemon): ``Q seq pwd VIRTUAL_ENV SHELLHOOK_VENV owned off WORKON_HOME``,
+                            then one ``NAME=VALUE`` per exported tool variable (toolenv.py),
+                            then an empty field.
 Reply    (daemon -> shell): ``R seq`` then operation pairs ``op arg``, then ``E ''``,
                             in the regular file ``<session>.a``.
 Signals  (daemon -> shell): one byte on the shell's FIFO: ``R`` (reply ready) or ``N``
@@ -15,9 +17,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from shellhook.toolenv import MAX_VARIABLES, ToolEnv, is_tool_variable
+
 Ops = list[tuple[str, str]]  # (operation, argument) pairs of a reply
 
-REQUEST_FIELDS = 8
+REQUEST_FIELDS = 8  # the fixed fields, Q included; the tool variables and '' follow
 MAX_REQUEST_BYTES = 64 * 1024
 
 # Operations: a closed set; each is applied by the hook script's own code.
@@ -49,6 +53,7 @@ class Request:
     owned: bool  # this shell has a ``deactivate`` (ours or the venv's) for its activation
     suppressed: str  # project in which the user ran deactivate, or ''
     workon_home: str = ""  # the shell's $WORKON_HOME as set ('' when unset: the default)
+    tool_env: ToolEnv = ()  # the shell's exported tool variables (toolenv.py), sorted
 
 
 def _dec(field: bytes) -> str:
@@ -59,14 +64,30 @@ def _enc(text: str) -> bytes:
     return os.fsencode(text)
 
 
-def parse_request(fields: list[bytes]) -> Request:
-    """Build a Request from its fields (after the leading ``Q``). ValueError if malformed."""
+def parse_request(fields: list[bytes], tool_env: ToolEnv = ()) -> Request:
+    """Build a Request from its fixed fields (after the leading ``Q``). ValueError if
+    malformed."""
     if len(fields) != REQUEST_FIELDS - 1:
         raise ValueError(f"expected {REQUEST_FIELDS - 1} fields, got {len(fields)}")
     seq, pwd, venv, marker, owned, suppressed, workon_home = (_dec(f) for f in fields)
     if not seq.isdigit() or not pwd.startswith("/"):
         raise ValueError("malformed request")
-    return Request(seq, pwd, venv, marker, owned == "1", suppressed, workon_home)
+    return Request(seq, pwd, venv, marker, owned == "1", suppressed, workon_home, tool_env)
+
+
+def parse_tool_env(fields: list[bytes]) -> ToolEnv:
+    """The tool variables (toolenv.py) among a request's ``NAME=VALUE`` tail fields,
+    sorted; other names are ignored. ValueError for a field without ``=`` or too many."""
+    if len(fields) > MAX_VARIABLES:
+        raise ValueError("too many tool variables")
+    pairs = []
+    for field in fields:
+        name, sep, value = _dec(field).partition("=")
+        if not sep:
+            raise ValueError("a tool variable field without '='")
+        if is_tool_variable(name):
+            pairs.append((name, value))
+    return tuple(sorted(pairs))
 
 
 def encode_request(req: Request) -> bytes:
@@ -80,6 +101,8 @@ def encode_request(req: Request) -> bytes:
         "1" if req.owned else "0",
         req.suppressed,
         req.workon_home,
+        *(f"{name}={value}" for name, value in req.tool_env),
+        "",
     ]
     return b"".join(_enc(f) + b"\0" for f in fields)
 
@@ -120,11 +143,23 @@ class RequestReader:
             if len(fields) <= REQUEST_FIELDS:
                 self._buf = self._buf[start:]
                 return requests
-            self._buf = fields[REQUEST_FIELDS]
+            # The tail: NAME=VALUE fields up to an empty one.
+            tail = fields[REQUEST_FIELDS]
+            end = tail.find(b"\0\0")
+            if tail.startswith(b"\0"):
+                tail_fields, rest = [], tail[1:]
+            elif end >= 0:
+                tail_fields, rest = tail[:end].split(b"\0"), tail[end + 2 :]
+            else:
+                self._buf = self._buf[start:]
+                return requests
             try:
-                requests.append(parse_request(fields[1:REQUEST_FIELDS]))
+                env = parse_tool_env(tail_fields)
+                requests.append(parse_request(fields[1:REQUEST_FIELDS], env))
             except ValueError:
+                self._buf = tail  # look for the next request after the fixed fields
                 continue
+            self._buf = rest
 
 
 def parse_reply(data: bytes) -> list[tuple[str, str]]:

@@ -100,8 +100,15 @@ __shellhook_read_file() {
 }
 
 __shellhook_send() {
-  builtin printf 'Q\0%s\0%s\0%s\0%s\0%s\0%s\0%s\0' "$__shellhook_seq" "$PWD" "${VIRTUAL_ENV-}" \
-    "${SHELLHOOK_VENV-}" "$__shellhook_owned" "${SHELLHOOK_OFF-}" "${WORKON_HOME-}" \
+  # The exported variables the venv tools read (shellhook/toolenv.py), then ''.
+  local -a tool=()
+  local name
+  for name in ${!POETRY_*} ${!PIPENV_*} ${!PDM_*} ${!HATCH_*} ${!UV_PROJECT_ENVIRONMENT*} \
+    ${!XDG_DATA_HOME*} ${!XDG_CACHE_HOME*} ${!XDG_CONFIG_HOME*}; do
+    [[ ${!name@a} == *x* ]] && tool+=("$name=${!name}")
+  done
+  builtin printf '%s\0' Q "$__shellhook_seq" "$PWD" "${VIRTUAL_ENV-}" "${SHELLHOOK_VENV-}" \
+    "$__shellhook_owned" "${SHELLHOOK_OFF-}" "${WORKON_HOME-}" "${tool[@]}" '' \
     >&"$__shellhook_wfd"
 }
 

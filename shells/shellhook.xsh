@@ -24,6 +24,7 @@ def __shellhook_setup(ns):
     """Install the hook in this interactive session; ``ns`` is the namespace we run in."""
     import contextlib
     import os
+    import re
     import select
     import signal
     import stat
@@ -40,6 +41,9 @@ def __shellhook_setup(ns):
         return  # scripts, `xonsh -c`: left alone
     aliases = XSH.aliases
     euid = os.geteuid()
+    # The names of the variables the venv tools read (shellhook/toolenv.py).
+    TOOL_NAMES = re.compile(r"(?:(?:POETRY|PIPENV|PDM|HATCH)_\w+|UV_PROJECT_ENVIRONMENT"
+                            r"|XDG_(?:DATA|CACHE|CONFIG)_HOME)")
     VARIABLES = (
         ("VIRTUAL_ENV_PROMPT", "Name of the active venv (shellhook, venv's activate)."),
         ("SHELLHOOK_VENV", "The venv shellhook activated automatically."),
@@ -578,7 +582,9 @@ def __shellhook_setup(ns):
         fields = ["Q", seq, st.pwd, getenv("VIRTUAL_ENV"), getenv("SHELLHOOK_VENV"),
                   "1" if "deactivate" in aliases else "0", getenv("SHELLHOOK_OFF"),
                   getenv("WORKON_HOME")]
-        ops = ask_daemon(fields, seq.encode())
+        # The exported variables the venv tools read (shellhook/toolenv.py), then ''.
+        tool = [f"{k}={v}" for k, v in env.detype().items() if TOOL_NAMES.fullmatch(k)]
+        ops = ask_daemon([*fields, *tool, ""], seq.encode())
         if ops is None:
             ops = ask_oneshot(fields, seq.encode())
             if ops is None:

@@ -96,8 +96,15 @@ __shellhook_read_reply() {
 
 __shellhook_send() {
   emulate -L zsh
-  builtin printf 'Q\0%s\0%s\0%s\0%s\0%s\0%s\0%s\0' $__shellhook_seq "$PWD" "${VIRTUAL_ENV-}" \
-    "${SHELLHOOK_VENV-}" $__shellhook_owned "${SHELLHOOK_OFF-}" "${WORKON_HOME-}" \
+  # The exported variables the venv tools read (shellhook/toolenv.py), then ''.
+  local -a tool
+  local name
+  for name in ${(k)parameters[(I)(POETRY|PIPENV|PDM|HATCH)_*]} \
+    ${(k)parameters[(I)(UV_PROJECT_ENVIRONMENT|XDG_DATA_HOME|XDG_CACHE_HOME|XDG_CONFIG_HOME)]}; do
+    [[ ${parameters[$name]} == *export* ]] && tool+=("$name=${(P)name}")
+  done
+  builtin printf '%s\0' Q $__shellhook_seq "$PWD" "${VIRTUAL_ENV-}" "${SHELLHOOK_VENV-}" \
+    $__shellhook_owned "${SHELLHOOK_OFF-}" "${WORKON_HOME-}" "${tool[@]}" '' \
     >&$__shellhook_wfd
 }
 

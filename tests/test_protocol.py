@@ -16,7 +16,7 @@ def test_reader_handles_split_and_garbage():
     data = protocol.encode_request(req)
     reader = protocol.RequestReader()
     assert reader.feed(b"junk\0" + data[:5]) == []
-    bad = b"Q\0not-a-number\0/x" + b"\0" * (protocol.REQUEST_FIELDS - 2)  # right length
+    bad = b"Q\0not-a-number\0/x" + b"\0" * (protocol.REQUEST_FIELDS - 1)  # right length
     assert reader.feed(data[5:] + bad + data) == [req, req]
 
 
@@ -41,3 +41,20 @@ def test_prompt_label_keeps_only_safe_characters():
     assert display.prompt_label("my-proj_1.2") == "my-proj_1.2"
     assert display.prompt_label("$(x)`y`%~\\!") == "__x__y______"[: len("$(x)`y`%~\\!")]
     assert display.prompt_label("") == "venv"
+
+
+def test_request_carries_tool_variables():
+    env = (("POETRY_VIRTUALENVS_PATH", "/v p"), ("UV_PROJECT_ENVIRONMENT", "x=y"))
+    req = protocol.Request("3", "/p", "", "", False, "", "", env)
+    data = protocol.encode_request(req)
+    reader = protocol.RequestReader()
+    assert reader.feed(data[:-1]) == []  # the empty terminator is still missing
+    assert reader.feed(data[-1:] + data) == [req, req]
+
+
+def test_request_ignores_other_variables_and_drops_garbage_tails():
+    good = protocol.Request("1", "/p", "", "", False, "")
+    other = protocol.encode_request(good)[:-1] + b"LD_PRELOAD=/x.so\0\0"
+    garbage = protocol.encode_request(good)[:-1] + b"no-equals-sign\0\0"
+    data = other + garbage + protocol.encode_request(good)
+    assert protocol.RequestReader().feed(data) == [good, good]

@@ -17,16 +17,18 @@ from shellhook.daemon.sessions import nudge_session
 from shellhook.display import for_terminal
 from shellhook.policy import Context, decide, judge
 from shellhook.resolver import Resolver
+from shellhook.toolenv import tool_variables
 from shellhook.trust import TrustStore
 
 
 def answer(argv: list[str]) -> int:
     """``hook [--stuck] SEQ PWD VIRTUAL_ENV SHELLHOOK_VENV OWNED OFF WORKON_HOME``: the
-    reply frame on stdout."""
+    reply frame on stdout. The tool variables are this process's: the shell's exported
+    ones, inherited."""
     stuck = bool(argv) and argv[0] == "--stuck"
     fields = [os.fsencode(a) for a in (argv[1:] if stuck else argv)]
     try:
-        req = protocol.parse_request(fields)
+        req = protocol.parse_request(fields, tool_variables(os.environ))
     except ValueError as exc:
         print(f"shellhook: hook: {exc}", file=sys.stderr)
         return 2
