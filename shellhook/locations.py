@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import sys
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import platformdirs
@@ -62,6 +64,38 @@ def runtime_dir() -> Path:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return Path(platformdirs.user_runtime_dir(APP))
+
+
+_XDG = {
+    "cache": ("XDG_CACHE_HOME", ".cache"),
+    "data": ("XDG_DATA_HOME", ".local/share"),
+    "config": ("XDG_CONFIG_HOME", ".config"),
+}
+_MACOS = {
+    "cache": "Library/Caches",
+    "data": "Library/Application Support",
+    "config": "Library/Application Support",
+}
+
+
+def user_dir_of(kind: str, app: str, env: Mapping[str, str], home: str) -> str:
+    """Another program's user ``kind`` dir ("cache", "data" or "config") as a process
+    with environment ``env`` and home ``home`` sees it: where poetry, pdm and hatch keep
+    their venvs and config (``platformdirs.user_<kind>_dir(app, appauthor=False)``).
+
+    platformdirs reads this process's environment only, and the asking shell's
+    ``XDG_*`` decide (DESIGN §2), so the same rule is applied to ``env`` here: on macOS
+    an ``XDG_*`` value wins as in platformdirs >= 4.4, else ``~/Library/...``.
+    """
+    variable, default = _XDG[kind]
+    value = env.get(variable, "").strip()
+    if value:
+        base = home + value[1:] if value == "~" or value.startswith("~/") else value
+    elif sys.platform == "darwin":
+        base = os.path.join(home, _MACOS[kind])
+    else:
+        base = os.path.join(home, default)
+    return os.path.join(base, app)
 
 
 def workon_home() -> Path:

@@ -17,6 +17,8 @@ from shellhook.protocol import Ops, Request
 from shellhook.resolver import Resolution, Resolver, Scope, is_venv_dir
 from shellhook.trust import TrustStore, TrustStoreError, permissions_stamp
 
+MAX_SCOPES = 256  # distinct (WORKON_HOME, tool variables) in use: a handful in practice
+
 
 @dataclass
 class Context:
@@ -28,17 +30,21 @@ class Context:
     config_error: str | None = None
     _config_stamp: tuple | None = None
     _config_path: str = field(default_factory=lambda: str(locations.config_file()))
-    _scopes: dict[str, Scope] = field(default_factory=dict)
+    _scopes: dict[tuple, Scope] = field(default_factory=dict)
 
     def scope_for(self, req: Request) -> Scope:
         """The asking shell's scope (DESIGN §2): its own ``$WORKON_HOME`` ('' for the
-        default), with everything else as this process sees it (home, temp dirs, config)."""
+        default) and tool variables, with everything else as this process sees it (home,
+        temp dirs, config)."""
         base = self.resolver.scope
-        scope = self._scopes.get(req.workon_home)
+        key = (req.workon_home, req.tool_env)
+        scope = self._scopes.get(key)
         if scope is None or scope.home_is_project != base.home_is_project:
-            env = {"HOME": base.home, "WORKON_HOME": req.workon_home}
+            env = {"HOME": base.home, "WORKON_HOME": req.workon_home, **dict(req.tool_env)}
             scope = Scope.from_env(env, home_is_project=base.home_is_project, stores=base.stores)
-            scope = self._scopes[req.workon_home] = replace(scope, temp_dirs=base.temp_dirs)
+            if len(self._scopes) >= MAX_SCOPES:
+                self._scopes.clear()
+            scope = self._scopes[key] = replace(scope, temp_dirs=base.temp_dirs)
         return scope
 
     def reload_config(self) -> bool:

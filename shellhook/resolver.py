@@ -20,7 +20,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional
 
+from shellhook import tools
 from shellhook.files import read_small_file
+from shellhook.toolenv import ToolEnv, tool_variables
 
 MAX_POINTER_BYTES = 4096
 MAX_SCAN_ENTRIES = 2000  # a level with more entries is not scanned for fancy-named venvs
@@ -30,10 +32,12 @@ RULE_DOT_VENV = ".venv"
 RULE_VENV = "venv"
 RULE_CHILD = "child"
 RULE_PROJECT_LINK = "project-link"
+RULE_TOOL = "tool"  # a venv tool's own rule (Resolution.tool names the tool)
 
 # Why a candidate was passed over (PassedOver.kind).
 PASSED_EXCLUDED = "excluded"  # found in a directory that is never a project
 PASSED_STORE = "store"  # one of several venvs in one directory: a store, not a project
+PASSED_FOREIGN = "foreign"  # a conda or pixi project: its tool activates it
 
 SYSTEM_TEMP_DIRS = ("/tmp", "/var/tmp")
 
@@ -42,8 +46,10 @@ SYSTEM_TEMP_DIRS = ("/tmp", "/var/tmp")
 class Scope:
     """The asking shell's side of a resolution: its variables and the user's config.
 
-    ``stores`` are further venv stores that are never a project, as (path, what) pairs:
-    the place for the tool stores of DESIGN §2 rule 4 (poetry's cache, pipenv's store...).
+    ``stores`` are further venv stores that are never a project, as (path, what) pairs
+    (besides the tools' stores, which ``tool_env`` places). ``tool_env`` holds the shell's
+    variables the venv tools read (toolenv.py); ``workon_home_set`` whether the shell set
+    ``$WORKON_HOME`` (pipenv then keeps its venvs there).
     """
 
     workon_home: str
@@ -51,6 +57,8 @@ class Scope:
     temp_dirs: tuple[str, ...] = SYSTEM_TEMP_DIRS
     home_is_project: bool = False
     stores: tuple[tuple[str, str], ...] = ()
+    tool_env: ToolEnv = ()
+    workon_home_set: bool = False
 
     @classmethod
     def from_env(
@@ -63,8 +71,8 @@ class Scope:
         """The scope of a process with environment ``env`` (default: this one's).
 
         ``$WORKON_HOME`` (default ``$HOME/.virtualenvs``), ``$HOME`` and ``$TMPDIR`` are
-        read from ``env`` only: a request carrying a shell's variables gets that shell's
-        answer.
+        read from ``env`` only, and so are the tools' variables: a request carrying a
+        shell's variables gets that shell's answer.
         """
         env = os.environ if env is None else env
         home = env.get("HOME") or os.path.expanduser("~")
@@ -85,7 +93,14 @@ class Scope:
             temp_dirs=tuple(temps),
             home_is_project=home_is_project,
             stores=stores,
+            tool_env=tool_variables(env),
+            workon_home_set=bool(value),
         )
+
+    def tool_level(self, d: str) -> tools.ToolLevel:
+        """Directory ``d`` as the venv tools see it under this scope."""
+        home = self.workon_home if self.workon_home_set else None
+        return tools.ToolLevel(d, dict(self.tool_env), self.home, home)
 
     @functools.cached_property
     def excluded(self) -> dict[str, tuple[str, str]]:
@@ -99,7 +114,7 @@ class Scope:
                     why.setdefault(form, (what, hint))
 
         add("/", "the root directory")
-        for store, what in self.stores:
+        for store, what in (*self.stores, *tools.stores(self.tool_level("/"))):
             add(store, what)
         add(self.workon_home, "$WORKON_HOME, the store of named venvs", "use one: workon NAME")
         if not self.home_is_project:
@@ -149,8 +164,13 @@ class Resolution:
     pointer_path: str | None = None
     problem: str | None = None  # set when D declares a venv that cannot be used
     scope: Scope | None = None  # what it was resolved under (trust needs the same)
+    tool: str | None = None  # the venv tool whose rule found it (RULE_TOOL, or its .venv)
+    store: str | None = None  # that tool's own venv store holding it (trusted as named)
     watch: tuple[str, ...] = field(default=(), compare=False)
     passed: tuple[PassedOver, ...] = field(default=(), compare=False)
+    # Files (DEP_FILE) and directories (DEP_DIR) the tools' answers read, for watches.
+    depends: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    reach: int | None = field(default=None, compare=False)  # levels below D that find it
 
     @property
     def found(self) -> bool:
@@ -206,8 +226,10 @@ def read_pointer(path: str) -> tuple[bytes, str]:
     return data, parse_pointer(data)
 
 
-# What one directory level yields: a resolution (or None) and what it passed over.
-_Level = tuple[Optional[Resolution], tuple[PassedOver, ...]]
+# What one directory level yields: a resolution (or None), what it passed over, and the
+# tool files and stores that answer depends on.
+_Level = tuple[Optional[Resolution], tuple[PassedOver, ...], tuple[tuple[str, str], ...]]
+_NOTHING: _Level = (None, (), ())
 
 
 class Resolver:
@@ -238,6 +260,7 @@ class Resolver:
         self._levels: dict[str, dict[Scope, _Level]] = {}
         self._links: dict[str, dict[str, str]] = {}
         self._homes: set[str] = set()  # every $WORKON_HOME resolved under
+        self._dependents: dict[str, set[str]] = {}  # tool file or store -> cached levels
 
     @property
     def workon_home(self) -> str:
@@ -249,9 +272,13 @@ class Resolver:
         if path is None:
             self._levels.clear()
             self._links.clear()
+            self._dependents.clear()
             return
-        self._levels.pop(path, None)
-        self._levels.pop(os.path.dirname(path), None)
+        for changed in (path, os.path.dirname(path)):
+            self._levels.pop(changed, None)
+            # Levels whose tool answers read this file or listed this store.
+            for level in self._dependents.pop(changed, ()):
+                self._levels.pop(level, None)
         for home in self._homes:
             if path == home or os.path.dirname(path) in (home, os.path.dirname(home)):
                 # A named venv or its .project changed: any level may name it.
@@ -272,6 +299,8 @@ class Resolver:
         current = os.path.abspath(directory)
         visited: list[str] = []
         passed: list[PassedOver] = []
+        depends: list[tuple[str, str]] = []
+        depth = 0
         while True:
             why = excluded.get(current)
             if why is None:
@@ -280,16 +309,28 @@ class Resolver:
             elif self.explain:
                 level = self._excluded_level(current, scope, why)
             else:
-                level = (None, ())
-            found, passed_here = level
+                level = _NOTHING
+            found, passed_here, depends_here = level
             passed += passed_here
-            if found is not None:
+            depends += depends_here
+            if found is not None and (found.reach is None or depth <= found.reach):
                 extra = (found.venv, os.path.join(found.venv, "bin")) if found.venv else ()
-                return replace(found, watch=tuple(visited) + extra, passed=tuple(passed))
+                return replace(
+                    found,
+                    watch=tuple(visited) + extra,
+                    passed=tuple(passed),
+                    depends=tuple(dict.fromkeys(depends)),
+                )
             parent = os.path.dirname(current)
             if parent == current:
-                return Resolution(scope=scope, watch=tuple(visited), passed=tuple(passed))
+                return Resolution(
+                    scope=scope,
+                    watch=tuple(visited),
+                    passed=tuple(passed),
+                    depends=tuple(dict.fromkeys(depends)),
+                )
             current = parent
+            depth += 1
 
     def _level(self, d: str, scope: Scope) -> _Level:
         cached = self._levels.get(d)
@@ -305,24 +346,36 @@ class Resolver:
         elif self.explain:
             level = self._excluded_level(d, scope, why)
         else:
-            level = (None, ())
+            level = _NOTHING
         if self._cacheable(d):
             self._levels.setdefault(d, {})[scope] = level
+            for path, _kind in level[2]:
+                self._dependents.setdefault(path, set()).add(d)
         return level
 
     def _excluded_level(self, d: str, scope: Scope, why: tuple[str, str]) -> _Level:
         """What an excluded directory would have yielded, as passed over."""
-        found, passed = self._resolve_level(d, scope)
+        found, passed, _depends = self._resolve_level(d, scope)
         venvs = tuple(v for p in passed for v in p.venvs)
         if found is not None:
             venvs = (found.venv or found.pointer_path or d, *venvs)
         if not venvs:
-            return None, ()
+            return _NOTHING
         what, hint = why
-        return None, (PassedOver(PASSED_EXCLUDED, d, venvs, f"is {what}, never a project", hint),)
+        reason = f"is {what}, never a project"
+        return None, (PassedOver(PASSED_EXCLUDED, d, venvs, reason, hint),), ()
 
     def _resolve_level(self, d: str, scope: Scope) -> _Level:
         """The rules of DESIGN §2 at one directory, in their order."""
+        level = scope.tool_level(d)
+        found, passed = self._rules(d, scope, level)
+        if self.explain and found is None:
+            passed += _foreign(d)
+        return found, passed, tuple(dict.fromkeys(level.depends))
+
+    def _rules(
+        self, d: str, scope: Scope, level: tools.ToolLevel
+    ) -> tuple[Resolution | None, tuple[PassedOver, ...]]:
         # 1. a pointer file
         pointer = os.path.join(d, ".venv")
         try:
@@ -330,20 +383,40 @@ class Resolver:
         except OSError:
             st = None
         if st is not None and stat.S_ISREG(st.st_mode):
-            return self._from_pointer(d, pointer, scope), ()
-        # 2. (a project-declared tool venv: .pdm-python, hatch's path...) goes here.
-        # 3. .venv, then venv
+            home = tools.pointer_home(level) or scope.workon_home
+            return self._from_pointer(d, pointer, scope, home), ()
+        # 2. a project-declared tool venv (.pdm-python, hatch's path...); a uv workspace
+        # member takes its workspace root's answer
+        findings = tools.findings(level)
+        for finding in findings:
+            if finding.defer is not None:
+                deferred, passed_there, depends = self._level(finding.defer, scope)
+                level.depends += depends
+                if deferred is not None:
+                    deferred = replace(deferred, detail=f"{deferred.detail} ({finding.how})")
+                return deferred, passed_there
+        for finding in findings:
+            if finding.early and finding.venv and is_venv_dir(finding.venv):
+                return self._from_tool(d, finding, scope), ()
+        # 3. .venv, then venv (unless the project's tool does not use them)
+        skip = {name for finding in findings for name in finding.skip}
+        note = next((f for f in findings if f.venv is None and f.how and not f.early), None)
         for name, rule in ((".venv", RULE_DOT_VENV), ("venv", RULE_VENV)):
             candidate = os.path.join(d, name)
-            if is_venv_dir(candidate):
+            if name not in skip and is_venv_dir(candidate):
+                detail = f"{name}/ directory"
                 return Resolution(
                     venv=os.path.realpath(candidate),
                     project=d,
                     rule=rule,
-                    detail=f"{name}/ directory",
+                    detail=f"{detail} ({note.how})" if note else detail,
                     scope=scope,
+                    tool=note.tool if note else None,
                 ), ()
-        # 4. (a tool's central venv for the project at d: poetry, pipenv...) goes here.
+        # 4. a tool's central venv for the project at d (poetry's cache, pipenv's store...)
+        for finding in findings:
+            if not finding.early and finding.venv and is_venv_dir(finding.venv):
+                return self._from_tool(d, finding, scope), ()
         # 5. the only other child directory holding pyvenv.cfg
         children = self._venv_children(d)
         passed: tuple[PassedOver, ...] = ()
@@ -379,7 +452,22 @@ class Resolver:
             ), passed
         return None, passed
 
-    def _from_pointer(self, d: str, pointer: str, scope: Scope) -> Resolution:
+    def _from_tool(self, d: str, finding: tools.Finding, scope: Scope) -> Resolution:
+        assert finding.venv is not None
+        return Resolution(
+            venv=os.path.realpath(finding.venv),
+            project=d,
+            rule=RULE_TOOL,
+            detail=finding.how,
+            pointer=finding.declared,
+            pointer_path=finding.declared_by,
+            scope=scope,
+            tool=finding.tool,
+            store=finding.store,
+            reach=finding.reach,
+        )
+
+    def _from_pointer(self, d: str, pointer: str, scope: Scope, home: str) -> Resolution:
         def problem(text: str, data: bytes | None = None) -> Resolution:
             return Resolution(
                 project=d,
@@ -397,11 +485,12 @@ class Resolver:
         except ValueError as exc:
             return problem(f"pointer file {pointer} {exc}")
         try:
-            venv, named = pointer_target(d, target, scope.workon_home)
+            venv, named = pointer_target(d, target, home)
         except ValueError as exc:
             return problem(f"pointer file {pointer} {exc}", data)
         if named:
-            detail = f".venv pointer file -> {target} in $WORKON_HOME"
+            where = "$WORKON_HOME" if home == scope.workon_home else "pipenv's venv store"
+            detail = f".venv pointer file -> {target} in {where}"
         else:
             detail = f".venv pointer file -> {target}"
         if not is_venv_dir(venv):
@@ -445,6 +534,16 @@ class Resolver:
         if self._cacheable(workon_home):
             self._links[workon_home] = links
         return links
+
+
+def _foreign(d: str) -> tuple[PassedOver, ...]:
+    """A conda or pixi project at ``d``: never activated (its activation runs scripts from
+    the environment), and ``which`` says so."""
+    for name, what in tools.FOREIGN.items():
+        path = os.path.join(d, name)
+        if os.path.lexists(path):
+            return (PassedOver(PASSED_FOREIGN, d, (path,), f"is {what}"),)
+    return ()
 
 
 def _configured_home_is_project() -> bool:

@@ -152,6 +152,23 @@ def permissions_stamp(res: Resolution) -> tuple:
     return tuple(stamps)
 
 
+def _store_verdict(venv: str, store: str, tool: str) -> Verdict | None:
+    """A venv in a venv tool's own store is trusted as a named venv is (only the user's
+    own tool run can make it there) when the store and every directory down to the venv
+    are safe; None when ``venv`` is not inside ``store``."""
+    store = os.path.realpath(store)
+    if not venv.startswith(store.rstrip("/") + "/"):
+        return None
+    directory = os.path.dirname(venv)
+    while True:
+        problem = ownership_problem(directory)
+        if problem:
+            return Verdict(False, f"refused: {problem}", refused=True)
+        if directory == store:
+            return Verdict(True, f"in {tool}'s venv store")
+        directory = os.path.dirname(directory)
+
+
 class TrustStore:
     """Allow and deny records in the user's state dir."""
 
@@ -292,6 +309,10 @@ class TrustStore:
         home = os.path.realpath(workon_home)
         if os.path.dirname(res.venv) == home:
             return Verdict(True, "in $WORKON_HOME")
+        if res.store is not None:
+            store_verdict = _store_verdict(res.venv, res.store, res.tool or "its tool")
+            if store_verdict is not None:
+                return store_verdict
         record = self.allowed_record(res.project)
         if record is not None:
             pointer = _pointer_hash(res.pointer)

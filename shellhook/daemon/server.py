@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from shellhook import locations, protocol
+from shellhook import locations, protocol, tools
 from shellhook.daemon import control
 from shellhook.daemon import watcher as w
 from shellhook.daemon.control import pid_alive
@@ -55,6 +55,8 @@ WORKON = "workon"  # $WORKON_HOME: the named venvs
 WORKON_PARENT = "workon-parent"  # $WORKON_HOME's parent: $WORKON_HOME itself
 TRUST = "trust"  # the trust store's directories: records (not write_atomic's temp files)
 CONFIG = "config"  # the config dir: config.toml
+TOOL_FILE = "tool-file"  # a file a venv tool's answer read: pyproject.toml, poetry.toml...
+STORE = "store"  # a venv tool's store (or its nearest existing ancestor): venvs come and go
 
 ROLE_FLAGS = {
     RUNDIR: w.ENTRIES | w.WRITES,
@@ -66,9 +68,12 @@ ROLE_FLAGS = {
     WORKON_PARENT: w.ENTRIES,
     TRUST: w.ENTRIES,
     CONFIG: w.ENTRIES | w.WRITES,
+    TOOL_FILE: w.FILE | w.WRITES | w.ATTRS,
+    STORE: w.ENTRIES,
 }
 VENV_NAMES = ("pyvenv.cfg", "bin", ".project")
-LEVEL_NAMES = (".venv", "venv")
+LEVEL_NAMES = (".venv", "venv", *tools.PROJECT_FILES)
+DEPENDENCY_ROLES = {tools.DEP_FILE: TOOL_FILE, tools.DEP_DIR: STORE}
 
 Roles = tuple[tuple[str, str], ...]  # (path, role) pairs
 
@@ -76,7 +81,8 @@ Roles = tuple[tuple[str, str], ...]  # (path, role) pairs
 def resolution_roles(res: Resolution) -> Roles:
     """What the answer ``res`` depends on, path by path.
 
-    ``res.watch`` is every level walked, then (for a venv) the venv and its ``bin``.
+    ``res.watch`` is every level walked, then (for a venv) the venv and its ``bin``;
+    ``res.depends`` the files and stores the venv tools' answers read.
     """
     levels = res.watch
     roles: list[tuple[str, str]] = []
@@ -86,6 +92,7 @@ def resolution_roles(res: Resolution) -> Roles:
     roles += [(path, LEVEL) for path in levels]
     if res.rule == RULE_POINTER and res.pointer_path:
         roles.append((res.pointer_path, POINTER))
+    roles += [(path, DEPENDENCY_ROLES[kind]) for path, kind in res.depends]
     return tuple(roles)
 
 
@@ -300,6 +307,7 @@ class Daemon:
             req.owned,
             req.suppressed,
             req.workon_home,
+            req.tool_env,
             target,
         )
         tail = None if manual else self._replies.get(key)
@@ -391,7 +399,7 @@ class Daemon:
             # its project's answer; so may a new child directory the parent's).
             self.resolver.invalidate(path)
             self.resolver.invalidate(change.watched)
-            if change.kind == w.CREATED and change.is_dir and LEVEL in roles:
+            if change.kind == w.CREATED and change.is_dir and (LEVEL in roles or STORE in roles):
                 self._newborn.add(path)  # maybe a venv being made: watched for pyvenv.cfg
             self._dirty()
 
@@ -426,7 +434,7 @@ class Daemon:
             return name in VENV_NAMES
         if role == BIN:
             return name == "python"
-        if role == WORKON:
+        if role in (WORKON, STORE):
             return kind != w.WRITTEN
         if role == WORKON_PARENT:
             return name in {os.path.basename(home) for home in self._workon_homes()}
@@ -530,7 +538,9 @@ class Daemon:
         self._want("children", tuple((path, VENV) for path in sorted(self.workon_children)))
         # A directory just created next to a shell may be a venv still being made.
         self._newborn = {
-            d for d in self._newborn if LEVEL in self._refs.get(os.path.dirname(d), ())
+            d
+            for d in self._newborn
+            if not {LEVEL, STORE}.isdisjoint(self._refs.get(os.path.dirname(d), ()))
         }
         self._want("newborn", tuple((path, VENV) for path in sorted(self._newborn)))
         self._added(self.watcher.retry())
