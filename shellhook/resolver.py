@@ -207,11 +207,13 @@ def pointer_target(project: str, target: str, workon_home: str) -> tuple[str, bo
     directories, not venvs.
 
     The one rule for pointer files (DESIGN §2 rule 1): a bare name (no ``/``) is a venv
-    in ``$WORKON_HOME``; anything else is a path relative to the project directory.
+    in ``$WORKON_HOME``; anything else is a path relative to the project directory. A
+    bare name starting with ``.`` can name no venv there (venvnames.py), so it is a path
+    too: hatch writes ``.venv`` files holding ``.hatch`` or the like (PEP 832's form).
     """
     if target in (".", ".."):
         raise ValueError(f"names {target!r}, not a venv")
-    if "/" in target:
+    if "/" in target or target.startswith("."):
         return os.path.normpath(os.path.join(project, os.path.expanduser(target))), False
     return os.path.join(workon_home, target), True
 

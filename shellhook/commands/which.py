@@ -9,7 +9,7 @@ import os
 from shellhook.commands.common import directory, resolve, say
 from shellhook.display import for_terminal, path_for_command, path_for_terminal
 from shellhook.policy import Context, judge
-from shellhook.resolver import PASSED_STORE, PassedOver, Resolution, Resolver
+from shellhook.resolver import PASSED_FOREIGN, PASSED_STORE, PassedOver, Resolution, Resolver
 from shellhook.trust import TrustStore
 
 HELP = "print the venv for DIR, the rule that chose it and what was passed over"
@@ -31,6 +31,8 @@ def pick_one(venv: str, where: str) -> str:
 def passed_over(passed: PassedOver, where: str) -> str:
     """One line saying what was passed over, why, and how to use it anyway."""
     shown = path_for_command(passed.directory)
+    if passed.kind == PASSED_FOREIGN:
+        return f"{shown} {for_terminal(passed.reason)}, not by shellhook"
     if passed.kind == PASSED_STORE:
         line = f"passed over {shown}: it {passed.reason}"
         return f"{line}; to use one here: {pick_one(passed.venvs[0], where)}"

@@ -387,6 +387,14 @@ class Daemon:
                 self._dirty()
                 continue
             roles = self._roles.get(change.watched, ())
+            if self.debug:
+                log.debug(
+                    "change %s %r in %s (%s)",
+                    change.kind,
+                    change.name,
+                    change.watched,
+                    ",".join(sorted(roles)),
+                )
             if RUNDIR in roles:
                 if change.kind in (w.CREATED, w.WRITTEN) and change.name:
                     self._consider(change.path)

@@ -28,10 +28,10 @@ PROJECT_FILES = (
 
 # A project of a tool whose environments shellhook does not activate: file -> what.
 FOREIGN = {
-    "environment.yml": "a conda project (environment.yml): use conda activate",
-    "environment.yaml": "a conda project (environment.yaml): use conda activate",
-    "pixi.toml": "a pixi project (pixi.toml): use pixi shell",
-    "conda-meta": "a conda environment: use conda activate",
+    "environment.yml": "a conda project (environment.yml): activate it with conda activate",
+    "environment.yaml": "a conda project (environment.yaml): activate it with conda activate",
+    "pixi.toml": "a pixi project (pixi.toml): activate it with pixi shell",
+    "conda-meta": "a conda environment: activate it with conda activate",
 }
 
 
