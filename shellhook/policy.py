@@ -139,6 +139,9 @@ def judge(res: Resolution, ctx: Context) -> Target:
         return Target(
             res, False, f"shellhook: not activating {venv}: {reason}", stamp=permissions_stamp(res)
         )
+    broken = venvinfo.path_separator_problem(res.venv)
+    if broken:
+        return Target(res, False, f"shellhook: not activating {venv}: {broken}")
     broken = venvinfo.broken_reason(res.venv)
     if broken:
         return Target(
