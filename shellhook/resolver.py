@@ -157,6 +157,7 @@ class Resolution:
     """The answer for one directory: a venv (or a problem), and how it was found."""
 
     venv: str | None = None  # canonical absolute path of the venv directory
+    found_as: str | None = None  # the venv's path as found, symlinks kept (None: ``venv``)
     project: str | None = None  # the directory D that yielded it, as walked
     rule: str | None = None
     detail: str = ""  # human description of the rule, e.g. ".venv pointer file -> name"
@@ -407,6 +408,7 @@ class Resolver:
                 detail = f"{name}/ directory"
                 return Resolution(
                     venv=os.path.realpath(candidate),
+                    found_as=candidate,
                     project=d,
                     rule=rule,
                     detail=f"{detail} ({note.how})" if note else detail,
@@ -423,6 +425,7 @@ class Resolver:
         if len(children) == 1:
             return Resolution(
                 venv=os.path.realpath(children[0]),
+                found_as=children[0],
                 project=d,
                 rule=RULE_CHILD,
                 detail=f"{os.path.basename(children[0])}/ directory",
@@ -445,6 +448,7 @@ class Resolver:
         if linked is not None:
             return Resolution(
                 venv=os.path.realpath(linked),
+                found_as=linked,
                 project=d,
                 rule=RULE_PROJECT_LINK,
                 detail=f"{os.path.basename(linked)} in $WORKON_HOME links here (.project)",
@@ -497,6 +501,7 @@ class Resolver:
             return problem(f"pointer file {pointer} names {venv}, which is not a venv", data)
         return Resolution(
             venv=os.path.realpath(venv),
+            found_as=venv,
             project=d,
             rule=RULE_POINTER,
             detail=detail,

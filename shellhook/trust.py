@@ -98,8 +98,23 @@ def _group(gid: int, uid: int, _stamp: tuple) -> tuple[bool, str]:
     return True, name
 
 
+def acceptable_owner(uid: int) -> bool:
+    """True for files this user may run code from: its own, or root's (a system venv
+    in /opt; root can change anything anyway), as tmux and ssh-agent accept."""
+    return uid in (os.geteuid(), 0)
+
+
+def _not_yours_fix(fix: str) -> str:
+    """How to fix a file owned by someone else, fit for who asks: root is never told to
+    take over a user's files (that user could then plant code in root's shells)."""
+    if os.geteuid() == 0:
+        return "use a venv of root's own, or run this as its owner"
+    return f"sudo chown -R $USER {fix}, or make your own"
+
+
 def ownership_problem(path: str, whole: str | None = None) -> str | None:
-    """Why ``path`` is unsafe to use (owned by another user, writable by others), or None.
+    """Why ``path`` is unsafe to use (owned by another user but root, writable by
+    others), or None.
 
     Group-writable is fine when the group is the user's private group (umask 002 on
     Debian, Ubuntu and Fedora desktops). The fix names ``whole`` (default: ``path``),
@@ -112,17 +127,63 @@ def ownership_problem(path: str, whole: str | None = None) -> str | None:
     shown = path_for_command(path)
     fix = path_for_command(whole or path)
     uid = os.geteuid()
-    if st.st_uid != uid:
-        return (
-            f"{shown} is owned by {_user_name(st.st_uid)}, not you "
-            f"(fix: chown -R $USER {fix}, or make your own)"
-        )
+    if not acceptable_owner(st.st_uid):
+        return f"{shown} is owned by {_user_name(st.st_uid)}, not you (fix: {_not_yours_fix(fix)})"
     if st.st_mode & stat.S_IWOTH:
         return f"{shown} is writable by others (anyone) (fix: chmod -R g-w,o-w {fix})"
     if st.st_mode & stat.S_IWGRP:
         private, group = _group(st.st_gid, uid, _accounts_stamp())
         if not private:
             return f"{shown} is writable by others ({group}) (fix: chmod -R g-w,o-w {fix})"
+    return None
+
+
+MAX_LINKS = 40  # as the kernel's limit on symlinks followed in one lookup
+
+
+def symlinks_followed(path: str) -> list[tuple[str, int]]:
+    """Every symlink that resolving absolute ``path`` goes through, in order, with its
+    owner's uid: links among the path's components and among those of each target.
+
+    realpath() alone hides them: another user's symlink ``.venv`` in a shared directory,
+    pointing at one of your own venvs, has a canonical path that is all yours.
+    """
+    links: list[tuple[str, int]] = []
+    resolved = "/"
+    pending = path.split("/")[::-1]  # a stack: the next component last
+    while pending and len(links) < MAX_LINKS:
+        name = pending.pop()
+        if name in ("", "."):
+            continue
+        if name == "..":
+            resolved = os.path.dirname(resolved)
+            continue
+        candidate = os.path.join(resolved, name)
+        try:
+            st = os.lstat(candidate)
+            target = os.readlink(candidate) if stat.S_ISLNK(st.st_mode) else None
+        except OSError:
+            break  # the rest does not exist: no link further on
+        if target is None:
+            resolved = candidate
+            continue
+        links.append((candidate, st.st_uid))
+        if target.startswith("/"):
+            resolved = "/"
+        pending += target.split("/")[::-1]
+    return links
+
+
+def link_problem(res: Resolution) -> str | None:
+    """Why a symlink on the way to ``res``'s venv makes it unsafe (another user's, who
+    can point it elsewhere at any time, and picked what it names), or None."""
+    assert res.venv is not None
+    for link, uid in symlinks_followed(res.found_as or res.venv):
+        if not acceptable_owner(uid):
+            return (
+                f"{path_for_command(link)} is a symlink owned by {_user_name(uid)}, not you "
+                "(fix: remove it, or make your own)"
+            )
     return None
 
 
@@ -149,7 +210,8 @@ def permissions_stamp(res: Resolution) -> tuple:
             stamps.append((st.st_uid, st.st_gid, st.st_mode))
         except OSError:
             stamps.append(None)
-    return tuple(stamps)
+    assert res.venv is not None
+    return (*stamps, *symlinks_followed(res.found_as or res.venv))
 
 
 def _store_verdict(venv: str, store: str, tool: str) -> Verdict | None:
@@ -302,10 +364,11 @@ class TrustStore:
         assert res.venv is not None and res.project is not None
         if self.is_denied(res.project):
             return Verdict(False, "denied", denied=True)
+        problem = link_problem(res)
         for path, whole in checked_paths(res):
-            problem = ownership_problem(path, whole)
-            if problem:
-                return Verdict(False, f"refused: {problem}", refused=True)
+            problem = problem or ownership_problem(path, whole)
+        if problem:
+            return Verdict(False, f"refused: {problem}", refused=True)
         home = os.path.realpath(workon_home)
         if os.path.dirname(res.venv) == home:
             return Verdict(True, "in $WORKON_HOME")

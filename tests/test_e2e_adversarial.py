@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import pwd
+import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 
 def fake_venv(path: Path) -> Path:
@@ -36,3 +41,38 @@ def test_colon_in_venv_path_is_refused(sandbox, spawn):
     sh.run("ls >/dev/null 2>&1")
     assert not sentinel.exists()
     assert allowed.returncode == 1 and "would split PATH" in allowed.stderr
+
+
+OTHER_USER = "shellhook-other"
+
+
+@pytest.fixture(scope="session")
+def other_uid() -> int:
+    """The uid of a second local user (made with useradd): root only, outside CI."""
+    if os.geteuid() != 0:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the cross-user tests as root")
+        pytest.skip("a second user needs root (useradd, chown)")
+    try:
+        return pwd.getpwnam(OTHER_USER).pw_uid
+    except KeyError:
+        subprocess.run(["useradd", "--no-create-home", OTHER_USER], check=True)
+        return pwd.getpwnam(OTHER_USER).pw_uid
+
+
+def test_other_users_symlink_to_my_named_venv_is_refused(sandbox, spawn, other_uid):
+    """Case 21/16: another user's ``.venv`` symlink in a shared directory, naming one of
+    my $WORKON_HOME venvs (trusted without allow), must not activate it."""
+    mine = sandbox.make_venv(sandbox.workon_home / "tools")
+    shared = sandbox.root / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    proj = shared / "proj"
+    proj.mkdir()
+    (proj / ".venv").symlink_to(mine)
+    for path in (proj / ".venv", proj):
+        os.lchown(path, other_uid, other_uid)
+    sh = spawn()
+    out = sh.cd(proj)
+    assert sh.venv() is None
+    assert b"is a symlink owned by " + OTHER_USER.encode() in out

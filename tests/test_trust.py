@@ -238,3 +238,64 @@ def test_changed_since_allowed_only_for_what_was_allowed(tmp_path, store):
     store.allow(res.project, res.venv, res.pointer)
     (proj / ".venv").write_text(f"{proj / 'env'}\n")  # the same venv, the pointer rewritten
     assert verdict(store, tmp_path, proj).reason == "changed since allowed"
+
+
+# -- symlinks on the way, and who may own what -------------------------------------------
+
+
+def test_symlinks_followed_lists_every_link_of_the_chain(tmp_path):
+    real = project_with_venv(tmp_path, "real") / ".venv"
+    (tmp_path / "hop").symlink_to(real)
+    (tmp_path / "dirlink").symlink_to(tmp_path / "real")
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / ".venv").symlink_to("../hop")
+    links = [path for path, _uid in trust.symlinks_followed(str(proj / ".venv"))]
+    assert links[-2:] == [str(proj / ".venv"), str(tmp_path / "hop")]
+    links = [path for path, _uid in trust.symlinks_followed(str(tmp_path / "dirlink/.venv"))]
+    assert links[-1] == str(tmp_path / "dirlink")
+    loop = tmp_path / "loop"
+    loop.symlink_to("loop")
+    assert len(trust.symlinks_followed(str(loop))) == trust.MAX_LINKS  # no hang
+
+
+def test_a_link_owned_by_another_user_is_refused(tmp_path, store, monkeypatch):
+    """Another user's link in the chain (here: as seen by a user whose uid is not the
+    files' owner) refuses the venv, even one of your $WORKON_HOME."""
+    named = tmp_path / "workon" / "tools"
+    (named / "bin").mkdir(parents=True)
+    (named / "pyvenv.cfg").write_text("")
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / ".venv").symlink_to(named)
+    me = os.geteuid()
+    assert verdict(store, tmp_path, proj).reason == "in $WORKON_HOME"
+    real_lstat = os.lstat
+
+    def lstat(path, *args, **kwargs):
+        st = real_lstat(path, *args, **kwargs)
+        if os.fspath(path) == str(proj / ".venv"):
+            return os.stat_result((st.st_mode, st.st_ino, st.st_dev, 1, 4242, 4242, *st[6:]))
+        return st
+
+    monkeypatch.setattr(trust.os, "lstat", lstat)
+    v = verdict(store, tmp_path, proj)
+    assert v.refused and f"{proj / '.venv'} is a symlink owned by uid 4242" in v.reason
+    assert me == os.geteuid()
+
+
+def test_root_owned_venv_is_acceptable_and_hints_fit_root(tmp_path, monkeypatch):
+    proj = project_with_venv(tmp_path)
+    venv = str(proj / ".venv")
+    assert trust.ownership_problem(venv) is None  # your own
+    if os.stat(venv).st_uid == 0:  # root's files, as another user sees them: acceptable
+        with monkeypatch.context() as m:
+            m.setattr(trust.os, "geteuid", lambda: 4242)
+            assert trust.ownership_problem(venv) is None
+    monkeypatch.setattr(trust, "acceptable_owner", lambda uid: False)
+    problem = trust.ownership_problem(venv)
+    assert problem is not None
+    if os.geteuid() == 0:  # never told to take a user's files over
+        assert "chown" not in problem and "root's own" in problem
+    else:
+        assert "sudo chown -R $USER" in problem
