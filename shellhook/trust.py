@@ -18,7 +18,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from shellhook import locations
+from shellhook import locations, venvinfo
 from shellhook.config import Config
 from shellhook.display import for_terminal, path_for_command
 from shellhook.errors import ShellhookError
@@ -26,6 +26,7 @@ from shellhook.files import write_atomic
 from shellhook.resolver import Resolution
 
 RECORD_VERSION = 1
+PYTHONS = ("python", "python3")  # what a shell runs from the venv's bin by those names
 KINDS = ("allow", "deny")  # one directory of records each
 
 
@@ -112,13 +113,14 @@ def _not_yours_fix(fix: str) -> str:
     return f"sudo chown -R $USER {fix}, or make your own"
 
 
-def ownership_problem(path: str, whole: str | None = None) -> str | None:
+def ownership_problem(path: str, whole: str | None = None, *, recursive: bool = True) -> str | None:
     """Why ``path`` is unsafe to use (owned by another user but root, writable by
     others), or None.
 
     Group-writable is fine when the group is the user's private group (umask 002 on
     Debian, Ubuntu and Fedora desktops). The fix names ``whole`` (default: ``path``),
-    the directory that one ``chmod -R`` puts right, in the same form as the problem.
+    the directory that one ``chmod -R`` puts right (``chmod`` of ``path`` alone when not
+    ``recursive``: a project directory), in the same form as the problem.
     """
     try:
         st = os.stat(path)
@@ -129,12 +131,13 @@ def ownership_problem(path: str, whole: str | None = None) -> str | None:
     uid = os.geteuid()
     if not acceptable_owner(st.st_uid):
         return f"{shown} is owned by {_user_name(st.st_uid)}, not you (fix: {_not_yours_fix(fix)})"
+    chmod = "chmod -R g-w,o-w" if recursive else "chmod g-w,o-w"
     if st.st_mode & stat.S_IWOTH:
-        return f"{shown} is writable by others (anyone) (fix: chmod -R g-w,o-w {fix})"
+        return f"{shown} is writable by others (anyone) (fix: {chmod} {fix})"
     if st.st_mode & stat.S_IWGRP:
         private, group = _group(st.st_gid, uid, _accounts_stamp())
         if not private:
-            return f"{shown} is writable by others ({group}) (fix: chmod -R g-w,o-w {fix})"
+            return f"{shown} is writable by others ({group}) (fix: {chmod} {fix})"
     return None
 
 
@@ -200,11 +203,48 @@ def checked_paths(res: Resolution) -> list[tuple[str, str]]:
     return paths
 
 
+def runs(venv: str) -> dict[str, str | None]:
+    """What running the venv's python runs, for an allow record to bind: pyvenv.cfg's
+    ``home`` (the base interpreter) and each of ``bin/python``, ``bin/python3`` (a
+    symlink's target; a file's identity: a copy, or a script put in its place).
+
+    Upgrading the base Python in place (a symlink to /usr/bin/python3) changes none of
+    them; replacing what the venv runs does.
+    """
+    try:
+        home = venvinfo.read_cfg(venv).get("home")
+    except OSError:
+        home = None
+    found: dict[str, str | None] = {"home": home}
+    for name in PYTHONS:
+        path = os.path.join(venv, "bin", name)
+        try:
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                found[name] = "-> " + os.readlink(path)
+            else:
+                found[name] = f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+        except OSError:
+            found[name] = None
+    return found
+
+
+def _changed(record: dict, now: dict[str, str | None]) -> str | None:
+    """What changed in what the venv runs since ``record`` was made, or None."""
+    if not isinstance(record.get("runs"), dict):
+        return "allowed by an older shellhook, before it bound what the venv runs"
+    for key, what in (("home", "pyvenv.cfg home"), *((n, f"bin/{n}") for n in PYTHONS)):
+        if record["runs"].get(key) != now.get(key):
+            return f"its {what} changed"
+    return None
+
+
 def permissions_stamp(res: Resolution) -> tuple:
-    """Owner, group and mode of every checked path: a refusal stays valid while it is
+    """Owner, group and mode of every checked path: a judgement stays valid while it is
     the same (a chmod in an unwatched directory changes no answer by itself)."""
     stamps: list[tuple[int, int, int] | None] = []
-    for path, _whole in checked_paths(res):
+    assert res.project is not None
+    for path in (os.path.realpath(res.project), *(p for p, _whole in checked_paths(res))):
         try:
             st = os.stat(path)
             stamps.append((st.st_uid, st.st_gid, st.st_mode))
@@ -280,6 +320,7 @@ class TrustStore:
             "project": os.path.realpath(project),
             "venv": os.path.realpath(venv),
             "pointer_sha256": _pointer_hash(pointer),
+            "runs": runs(os.path.realpath(venv)),
         }
         key = _key(project)
         try:
@@ -364,7 +405,8 @@ class TrustStore:
         assert res.venv is not None and res.project is not None
         if self.is_denied(res.project):
             return Verdict(False, "denied", denied=True)
-        problem = link_problem(res)
+        project = os.path.realpath(res.project)
+        problem = link_problem(res) or ownership_problem(project, recursive=False)
         for path, whole in checked_paths(res):
             problem = problem or ownership_problem(path, whole)
         if problem:
@@ -380,7 +422,10 @@ class TrustStore:
         if record is not None:
             pointer = _pointer_hash(res.pointer)
             if record.get("venv") == res.venv and record.get("pointer_sha256") == pointer:
-                return Verdict(True, "allowed")
+                changed = _changed(record, runs(res.venv))
+                if changed is None:
+                    return Verdict(True, "allowed")
+                return Verdict(False, f"changed since allowed ({changed})")
             if record.get("venv") == res.venv or (pointer and record.get("pointer_sha256")):
                 # What was allowed (this venv, or the pointer file) has changed.
                 return Verdict(False, "changed since allowed")

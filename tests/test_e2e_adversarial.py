@@ -76,3 +76,46 @@ def test_other_users_symlink_to_my_named_venv_is_refused(sandbox, spawn, other_u
     out = sh.cd(proj)
     assert sh.venv() is None
     assert b"is a symlink owned by " + OTHER_USER.encode() in out
+
+
+def test_allow_is_bound_to_what_runs(sandbox, spawn, other_uid):
+    """Cases 10c, 23: after allow, an edited pyvenv.cfg home, a replaced bin/python, a
+    site-packages writable by a group with another member, a world-writable project:
+    none activates (also when the daemon judged the venv before the change)."""
+    proj = sandbox.project("proj")
+    venv = proj / ".venv"
+    (site,) = venv.glob("lib/python*/site-packages")
+    cfg = (venv / "pyvenv.cfg").read_text()
+    sh = spawn()
+
+    def refused(change, undo, said: bytes) -> None:
+        sh.cd(proj)
+        assert sh.venv() == str(venv)
+        sh.cd(sandbox.home)
+        change()
+        out = sh.cd(proj)
+        assert sh.venv() is None and said in out, out
+        undo()
+        sh.cd(sandbox.home)
+
+    group = pwd.getpwuid(other_uid).pw_gid
+    refused(
+        lambda: (os.chown(site, -1, group), site.chmod(0o775)),
+        lambda: (os.chown(site, -1, os.getegid()), site.chmod(0o755)),
+        b"site-packages is writable by others (group",
+    )
+    refused(lambda: proj.chmod(0o777), lambda: proj.chmod(0o755), b"chmod g-w,o-w")
+    refused(
+        lambda: (venv / "pyvenv.cfg").write_text(cfg.replace("home =", "home = /x\nold =")),
+        lambda: (venv / "pyvenv.cfg").write_text(cfg),
+        b"its pyvenv.cfg home changed",
+    )
+    python = venv / "bin" / "python"
+    target = os.readlink(python)
+    refused(
+        lambda: (python.unlink(), python.write_text("#!/bin/sh\n"), python.chmod(0o755)),
+        lambda: (python.unlink(), python.symlink_to(target)),
+        b"its bin/python changed",
+    )
+    sh.cd(proj)
+    assert sh.venv() == str(venv)  # each undone: the allow holds again

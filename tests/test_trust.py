@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import grp
+import json
 import os
 import pwd
 from pathlib import Path
@@ -299,3 +300,60 @@ def test_root_owned_venv_is_acceptable_and_hints_fit_root(tmp_path, monkeypatch)
         assert "chown" not in problem and "root's own" in problem
     else:
         assert "sudo chown -R $USER" in problem
+
+
+# -- trust bound to what runs ------------------------------------------------------------
+
+
+def allowed_project(tmp_path, store) -> Path:
+    proj = project_with_venv(tmp_path)
+    (proj / ".venv" / "bin" / "python").symlink_to("/usr/bin/python3")
+    store.allow(str(proj), str(proj / ".venv"), None)
+    assert verdict(store, tmp_path, proj).trusted
+    return proj
+
+
+def test_an_edited_pyvenv_cfg_home_needs_a_new_allow(tmp_path, store):
+    proj = allowed_project(tmp_path, store)
+    (proj / ".venv" / "pyvenv.cfg").write_text("home = /home/evil/bin\n")
+    v = verdict(store, tmp_path, proj)
+    assert not v.trusted and v.reason == "changed since allowed (its pyvenv.cfg home changed)"
+
+
+@pytest.mark.parametrize("name", ["python", "python3"])
+def test_a_replaced_python_needs_a_new_allow(tmp_path, store, name):
+    proj = allowed_project(tmp_path, store)
+    python = proj / ".venv" / "bin" / name
+    python.unlink(missing_ok=True)
+    python.write_text("#!/bin/sh\ntouch /tmp/pwned\n")
+    v = verdict(store, tmp_path, proj)
+    assert not v.trusted and v.reason == f"changed since allowed (its bin/{name} changed)"
+    store.allow(str(proj), str(proj / ".venv"), None)  # allowed again, as it is now
+    assert verdict(store, tmp_path, proj).trusted
+
+
+def test_a_record_from_before_binding_what_runs_says_so(tmp_path, store):
+    proj = allowed_project(tmp_path, store)
+    (record,) = (store.root / "allow").iterdir()
+    old = json.loads(record.read_bytes())
+    del old["runs"]
+    record.write_text(json.dumps(old))
+    v = verdict(store, tmp_path, proj)
+    assert not v.trusted and "allowed by an older shellhook" in v.reason
+
+
+def test_group_writable_site_packages_in_a_shared_group_is_refused(tmp_path, store, monkeypatch):
+    proj = allowed_project(tmp_path, store)
+    site = proj / ".venv" / "lib" / "python3.99" / "site-packages"
+    site.mkdir(parents=True)
+    os.chmod(site, 0o775)
+    fake_accounts(monkeypatch, os.stat(site).st_gid, ["bob"], [(ME, os.geteuid())])
+    v = verdict(store, tmp_path, proj)
+    assert v.refused and f"{site} is writable by others (group team, also bob)" in v.reason
+
+
+def test_a_world_writable_project_is_refused_with_a_chmod_of_it_alone(tmp_path, store):
+    proj = allowed_project(tmp_path, store)
+    os.chmod(proj, 0o777)
+    v = verdict(store, tmp_path, proj)
+    assert v.refused and v.reason.endswith(f"(fix: chmod g-w,o-w {proj})")

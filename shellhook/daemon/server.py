@@ -36,7 +36,7 @@ from shellhook.daemon.sessions import (
 )
 from shellhook.policy import Context, Target, decide, judge, still_current
 from shellhook.resolver import RULE_CHILD, RULE_POINTER, Resolution, Resolver
-from shellhook.trust import TrustStore, TrustStoreError
+from shellhook.trust import PYTHONS, TrustStore, TrustStoreError
 
 log = logging.getLogger("shellhook.daemon")
 
@@ -433,7 +433,7 @@ class Daemon:
         if role == VENV:
             return name in VENV_NAMES
         if role == BIN:
-            return name == "python"
+            return name in PYTHONS
         if role in (WORKON, STORE):
             return kind != w.WRITTEN
         if role == WORKON_PARENT:
