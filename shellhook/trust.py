@@ -20,12 +20,13 @@ from pathlib import Path
 
 from shellhook import locations, venvinfo
 from shellhook.config import Config
-from shellhook.display import for_terminal, path_for_command
+from shellhook.display import for_terminal, path_for_command, path_for_terminal
 from shellhook.errors import ShellhookError
-from shellhook.files import write_atomic
+from shellhook.files import read_small_file, write_atomic
 from shellhook.resolver import Resolution
 
 RECORD_VERSION = 1
+MAX_RECORD_BYTES = 65536  # two paths of at most 4 KiB, hashes: a larger record is corrupt
 PYTHONS = ("python", "python3")  # what a shell runs from the venv's bin by those names
 KINDS = ("allow", "deny")  # one directory of records each
 
@@ -367,12 +368,13 @@ class TrustStore:
         """The allow record for ``project``, or None; TrustStoreError when corrupt."""
         path = self._dir("allow", create=False) / f"{_key(project)}.json"
         try:
-            data = json.loads(path.read_bytes())
+            data = json.loads(read_small_file(path, MAX_RECORD_BYTES))
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else str(exc)
             raise TrustStoreError(
-                f"trust record {path} is corrupt ({exc}); run: shellhook allow"
+                f"trust record {path_for_terminal(path)} is corrupt ({why}); run: shellhook allow"
             ) from None
         if not isinstance(data, dict) or data.get("version") != RECORD_VERSION:
             raise TrustStoreError(
@@ -389,7 +391,7 @@ class TrustStore:
         found = []
         for path in paths:
             try:
-                record = json.loads(path.read_bytes())
+                record = json.loads(read_small_file(path, MAX_RECORD_BYTES))
             except (OSError, ValueError):
                 continue
             if isinstance(record, dict) and record.get("version") == RECORD_VERSION:

@@ -357,3 +357,24 @@ def test_a_world_writable_project_is_refused_with_a_chmod_of_it_alone(tmp_path, 
     os.chmod(proj, 0o777)
     v = verdict(store, tmp_path, proj)
     assert v.refused and v.reason.endswith(f"(fix: chmod g-w,o-w {proj})")
+
+
+def test_a_huge_record_is_one_line_and_read_no_further(tmp_path, store):
+    """Case 52: a 1 GiB record (sparse) is refused after reading 64 KiB, quickly."""
+    import resource
+    import time
+
+    proj = project_with_venv(tmp_path)
+    store.allow(str(proj), str(proj / ".venv"), None)
+    (record,) = (store.root / "allow").iterdir()
+    with open(record, "r+b") as fh:
+        fh.truncate(1 << 30)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.monotonic()
+    with pytest.raises(trust.TrustStoreError) as err:
+        verdict(store, tmp_path, proj)
+    assert time.monotonic() - start < 0.1
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss < 50_000  # KiB
+    assert "is corrupt (larger than 65536 bytes); run: shellhook allow" in str(err.value)
+    assert "\n" not in str(err.value)
+    assert store.records() == []
