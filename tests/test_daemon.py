@@ -185,3 +185,55 @@ def _is_our_daemon(pid: str, env) -> bool:
         return False
     home = f"HOME={env.home}".encode()
     return cmdline[-3:-1] == [b"daemon", b"run"] and home in environ and state != "Z"
+
+
+# -- inotify limits (simulated: lowering fs.inotify.* would hit every root process on this
+# machine, other test runs included; the daemon runs with the failure patched in) ----------
+
+LIMIT_PATCHES = {
+    # max_user_instances reached: inotify_init fails, in our backend and watchdog's.
+    "instances": (
+        "import ctypes, errno\n"
+        "from watchdog.observers import inotify_c\n"
+        "def fail(*_):\n"
+        "    ctypes.set_errno(errno.EMFILE)\n"
+        "    return -1\n"
+        "inotify_c.inotify_init = fail\n"
+    ),
+    # max_user_watches reached: every inotify_add_watch fails.
+    "watches": (
+        "import errno\n"
+        "from shellhook.daemon import watcher\n"
+        "def fail(self, path, flags):\n"
+        "    raise OSError(errno.ENOSPC, 'inotify watch limit reached', path)\n"
+        "watcher.InotifyWatcher._add_watch = fail\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("limit", sorted(LIMIT_PATCHES))
+def test_inotify_limits_keep_the_daemon_serving_new_shells(env, limit):
+    """Case 41: the daemon starts, adopts shells started after it (a rescan of the
+    unwatched runtime dir), answers correctly, and logs the limit once."""
+    code = LIMIT_PATCHES[limit] + "import sys\nfrom shellhook.daemon.server import serve\n"
+    daemon = subprocess.Popen(
+        [sys.executable, "-c", code + "sys.exit(serve())"], env=env.env, cwd="/"
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while control.status().pid != daemon.pid:
+            assert daemon.poll() is None, f"the daemon died at start ({daemon.returncode})"
+            assert time.monotonic() < deadline, "the daemon did not start"
+            select.select([], [], [], 0.05)
+        proj = env.project("proj")
+        shell = FakeShell(locations.runtime_dir())  # after the start: found by a rescan
+        assert ("A", str(proj / ".venv")) in shell.ask(proj)
+        (proj / ".venv" / "pyvenv.cfg").write_text("home = /x\n")  # not heard: not cached
+        assert ("A", str(proj / ".venv")) not in shell.ask(env.home / "..")
+        assert ("A", str(proj / ".venv")) not in shell.ask(proj)
+    finally:
+        control.stop()
+        daemon.wait(5)
+    log = (locations.log_dir() / "daemon.log").read_text()
+    said = [line for line in log.splitlines() if " WARNING " in line]
+    assert len(said) == 1, log
