@@ -22,7 +22,7 @@ from shellhook import locations, venvinfo
 from shellhook.config import Config
 from shellhook.display import for_terminal, path_for_command, path_for_terminal
 from shellhook.errors import ShellhookError
-from shellhook.files import read_small_file, write_atomic
+from shellhook.files import read_small_file, remove_stale_temps, write_atomic
 from shellhook.resolver import Resolution
 
 RECORD_VERSION = 1
@@ -312,7 +312,7 @@ class TrustStore:
     def ensure(self) -> None:
         """Create the store's directories (so they can be watched from the start)."""
         for kind in KINDS:
-            self._dir(kind, create=True)
+            remove_stale_temps(self._dir(kind, create=True))
 
     def allow(self, project: str, venv: str, pointer: bytes | None) -> None:
         """Trust ``venv`` for ``project`` (and this pointer content); lifts a deny."""
@@ -326,6 +326,7 @@ class TrustStore:
         key = _key(project)
         try:
             (self._dir("deny", create=True) / key).unlink(missing_ok=True)
+            remove_stale_temps(self._dir("allow", create=True))
             write_atomic(
                 self._dir("allow", create=True) / f"{key}.json",
                 json.dumps(record, indent=1).encode(),

@@ -237,3 +237,26 @@ def test_inotify_limits_keep_the_daemon_serving_new_shells(env, limit):
     log = (locations.log_dir() / "daemon.log").read_text()
     said = [line for line in log.splitlines() if " WARNING " in line]
     assert len(said) == 1, log
+
+
+def test_umask_000_makes_nothing_open_to_others(env):
+    """Case 25: state dirs 0700, records and the log 0600, whatever the umask."""
+    proj = env.project("proj", trust=False)
+    old = os.umask(0)
+    try:
+        env.shellhook("allow", str(proj))
+        st = control.ensure(wait=5)
+    finally:
+        os.umask(old)
+    assert st.state == "running"
+    state = env.home / ".local" / "state"
+    for directory in (state, state / "shellhook", locations.trust_dir(), locations.log_dir()):
+        assert directory.stat().st_mode & 0o777 == 0o700, directory
+    log = locations.log_dir() / "daemon.log"
+    deadline = time.monotonic() + 5
+    while not log.exists():
+        assert time.monotonic() < deadline
+        select.select([], [], [], 0.05)
+    assert log.stat().st_mode & 0o777 == 0o600
+    for record in (locations.trust_dir() / "allow").iterdir():
+        assert record.stat().st_mode & 0o777 == 0o600

@@ -378,3 +378,19 @@ def test_a_huge_record_is_one_line_and_read_no_further(tmp_path, store):
     assert "is corrupt (larger than 65536 bytes); run: shellhook allow" in str(err.value)
     assert "\n" not in str(err.value)
     assert store.records() == []
+
+
+def test_stale_temp_files_of_killed_saves_are_removed(tmp_path, store):
+    """Case 53: a save killed before its rename leaves ``.KEY.json.*.tmp``."""
+    store.ensure()
+    stale = store.root / "allow" / ".abc.json.x1.tmp"
+    fresh = store.root / "allow" / ".abc.json.x2.tmp"  # a save in progress right now
+    for path in (stale, fresh):
+        path.write_bytes(b"{")
+    os.utime(stale, (1, 1))
+    store.ensure()  # the daemon's start
+    assert not stale.exists() and fresh.exists()
+    os.utime(fresh, (1, 1))
+    proj = project_with_venv(tmp_path)
+    store.allow(str(proj), str(proj / ".venv"), None)
+    assert [p.name for p in (store.root / "allow").iterdir()] == [f"{trust._key(str(proj))}.json"]

@@ -583,6 +583,7 @@ def _is_symlink(path: str) -> bool:
 
 def serve() -> int:
     """Run the daemon in the foreground (what ``shellhook daemon run`` does)."""
+    os.umask(0o077)  # its log, pid file and lock are private whatever the shell's umask
     try:
         rundir = locations.ensure_private_dir(locations.runtime_dir())
     except (locations.UnsafeDirectory, OSError) as exc:
