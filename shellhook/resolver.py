@@ -193,8 +193,7 @@ def parse_pointer(data: bytes) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ValueError("is not UTF-8") from None
-    if text.endswith("\n"):
-        text = text[:-1]
+    text = text.removesuffix("\r\n") if text.endswith("\r\n") else text.removesuffix("\n")
     if not text.strip():
         raise ValueError("is empty")
     if "\n" in text or "\r" in text or "\0" in text:
@@ -208,12 +207,17 @@ def pointer_target(project: str, target: str, workon_home: str) -> tuple[str, bo
     directories, not venvs.
 
     The one rule for pointer files (DESIGN §2 rule 1): a bare name (no ``/``) is a venv
-    in ``$WORKON_HOME``; anything else is a path relative to the project directory.
+    in ``$WORKON_HOME``; anything else is a path relative to the project directory,
+    taken physically, as the kernel would (``..`` is the real parent: the same venv
+    however the project was reached, through a symlinked directory or not), and
+    literally (no ``~`` expansion: PEP 832 has none, and whose home would it be?).
     """
     if target in (".", ".."):
         raise ValueError(f"names {target!r}, not a venv")
     if "/" in target:
-        return os.path.normpath(os.path.join(project, os.path.expanduser(target))), False
+        path = os.path.join(os.path.realpath(project), target)
+        # normpath() would take a ".." lexically, before a symlink before it is followed.
+        return (path if ".." in path.split("/") else os.path.normpath(path)), False
     return os.path.join(workon_home, target), True
 
 
