@@ -119,3 +119,18 @@ def test_allow_is_bound_to_what_runs(sandbox, spawn, other_uid):
     )
     sh.cd(proj)
     assert sh.venv() == str(venv)  # each undone: the allow holds again
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_the_suggested_allow_runs_for_a_name_with_control_characters(sandbox, start_shell, shell):
+    """Case 59: the notice's command, pasted, allows exactly that project."""
+    proj = sandbox.project("a\x1b]0;owned\x07b\u202ec", trust=False)
+    sh = start_shell(shell)
+    out = sh.cd(proj)
+    assert b"\x1b" not in out and b"\x07" not in out
+    command = out[out.index(b"shellhook allow ") :].split(b"\n")[0].strip()
+    assert command.startswith(b"shellhook allow $'")
+    sh.run(command.decode())
+    sh.cd(sandbox.home)
+    sh.cd(proj)
+    assert sh.venv() == str(proj / ".venv")
