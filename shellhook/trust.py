@@ -309,6 +309,11 @@ class TrustStore:
         """The directories whose entries change when a record does (for a file watch)."""
         return (str(self.root), *self._kind_paths)
 
+    def check(self) -> None:
+        """Raise TrustStoreError when the store exists but cannot be trusted."""
+        for kind in KINDS:
+            self._dir(kind, create=False)
+
     def ensure(self) -> None:
         """Create the store's directories (so they can be watched from the start)."""
         for kind in KINDS:

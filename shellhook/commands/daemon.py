@@ -18,7 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Do ``args.action``; ``status`` exits 3 when the daemon does not run."""
+    """Do ``args.action``; ``status`` exits 3 when the daemon does not run, 1 when it
+    cannot (an unsafe runtime dir: the line says why and how to fix it)."""
     if args.action == "run":
         from shellhook.daemon.server import serve  # watchdog: only in the daemon itself
 
@@ -37,5 +38,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"shellhook: daemon running (pid {st.pid})")
         return 0
     st = control.status()
+    if st.problem:
+        raise ShellhookError(f"daemon cannot run: {st.problem}")
     print(f"{st.state}" + (f" (pid {st.pid})" if st.pid else ""))
     return 0 if st.state == "running" else 3

@@ -39,6 +39,7 @@ class Status:
     state: str  # "running", "stopped" (SIGSTOP), "not running"
     pid: int | None
     rundir: Path
+    problem: str = ""  # why no daemon can run there (an unsafe runtime dir), if so
 
 
 def pid_alive(pid: int) -> bool:
@@ -115,8 +116,10 @@ def status(rundir: Path | None = None) -> Status:
     rundir = rundir or locations.runtime_dir()
     try:
         locations.check_private_dir(rundir)
-    except locations.UnsafeDirectory:
-        return Status("not running", None, rundir)
+    except locations.UnsafeDirectory as exc:
+        if not os.path.lexists(rundir):
+            return Status("not running", None, rundir)  # made at the first start
+        return Status("not running", None, rundir, str(exc))
     fd = _try_lock(rundir / LOCK)
     if fd is not None:
         os.close(fd)
