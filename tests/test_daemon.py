@@ -13,6 +13,7 @@ import pytest
 
 from shellhook import locations, protocol
 from shellhook.daemon import control
+from shellhook.display import path_for_terminal
 
 
 @pytest.fixture
@@ -260,3 +261,45 @@ def test_umask_000_makes_nothing_open_to_others(env):
     assert log.stat().st_mode & 0o777 == 0o600
     for record in (locations.trust_dir() / "allow").iterdir():
         assert record.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("bad", ["missing", "mode", "owner"])
+def test_a_bad_xdg_runtime_dir_falls_back_and_the_daemon_starts(env, monkeypatch, bad):
+    """Issue 13: as platformdirs does, an XDG_RUNTIME_DIR that is missing (and cannot be
+    made), not 0700 or not ours is passed over for $TMPDIR/runtime-<uid>."""
+    xdg = env.root / "xdg"
+    if bad == "missing":
+        xdg.write_text("a file: nothing can be made below it")
+        xdg = xdg / "run"
+    else:
+        xdg.mkdir(mode=0o755)
+        xdg.chmod(0o755)
+        if bad == "owner":
+            if os.geteuid() != 0:
+                pytest.skip("chown to another uid needs root")
+            xdg.chmod(0o700)
+            os.chown(xdg, 4242, 4242)
+    tmp = env.root / "tmp"
+    tmp.mkdir()
+    env.env.update(XDG_RUNTIME_DIR=str(xdg), TMPDIR=str(tmp))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(xdg))
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # gettempdir() reads TMPDIR again
+    try:
+        out = env.shellhook("daemon", "start", check=False)
+        assert out.returncode == 0, out.stderr
+        assert locations.runtime_dir().is_relative_to(tmp)
+        assert control.status().state == "running"
+    finally:
+        env.stop_daemon()
+
+
+def test_why_the_daemon_did_not_start_names_no_missing_file(env):
+    st = control.Status("not running", None, locations.runtime_dir())
+    assert control.why_not_started(st).endswith("shellhook daemon run")  # no log yet
+    log = locations.log_dir() / control.LOG_NAME
+    log.parent.mkdir(parents=True)
+    log.write_text("")
+    assert control.why_not_started(st) == f"see {path_for_terminal(log)}"

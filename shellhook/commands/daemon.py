@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from shellhook import locations
 from shellhook.daemon import control
-from shellhook.display import path_for_terminal
 from shellhook.errors import ShellhookError
 
 HELP = "start, stop, restart or query the per-user daemon"
@@ -32,9 +30,7 @@ def run(args: argparse.Namespace) -> int:
     if args.action in ("start", "restart"):
         st = control.ensure(wait=3.0)
         if st.state != "running":
-            raise ShellhookError(
-                f"daemon did not start; see {path_for_terminal(locations.log_dir())}"
-            )
+            raise ShellhookError(f"daemon did not start; {control.why_not_started(st)}")
         print(f"shellhook: daemon running (pid {st.pid})")
         return 0
     st = control.status()
