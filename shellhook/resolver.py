@@ -464,6 +464,7 @@ class Resolver:
         assert finding.venv is not None
         return Resolution(
             venv=os.path.realpath(finding.venv),
+            found_as=finding.venv,
             project=d,
             rule=RULE_TOOL,
             detail=finding.how,
