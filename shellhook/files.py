@@ -8,6 +8,7 @@ import errno
 import os
 import stat
 import tempfile
+import time
 from pathlib import Path
 
 MAX_SMALL_FILE = 4096
@@ -32,6 +33,25 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o600, *, durable: bool = 
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+STALE_TEMP_AGE = 600  # seconds: older than any save in progress
+
+
+def remove_stale_temps(directory: Path, age: float = STALE_TEMP_AGE) -> int:
+    """Remove what killed ``write_atomic`` calls left in ``directory`` (their
+    ``.NAME.*.tmp`` files older than ``age`` seconds); how many were removed."""
+    removed = 0
+    now = time.time()
+    with contextlib.suppress(OSError), os.scandir(directory) as entries:
+        for entry in entries:
+            if not (entry.name.startswith(".") and entry.name.endswith(".tmp")):
+                continue
+            with contextlib.suppress(OSError):
+                if now - entry.stat(follow_symlinks=False).st_mtime > age:
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
 
 
 def read_small_file(

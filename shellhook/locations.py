@@ -112,8 +112,16 @@ def ensure_private_dir(path: Path) -> Path:
     Raises UnsafeDirectory when it is a symlink, not a directory, owned by another
     user, or readable/writable by group or others.
     """
-    with contextlib.suppress(FileExistsError):
-        path.mkdir(mode=0o700, parents=True)
+    missing = []
+    parent = path
+    while not os.path.lexists(parent) and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
+    for directory in reversed(missing):
+        # 0700 each, as XDG asks (mkdir(parents=True) makes the parents 0777 & ~umask:
+        # 0777 under umask 000).
+        with contextlib.suppress(FileExistsError):
+            directory.mkdir(mode=0o700)
     check_private_dir(path)
     return path
 

@@ -76,7 +76,7 @@ class Target:
     warning: str | None  # a W line when not usable: hooks print each text once per session
     name: str = ""
     note: str | None = None  # a W line to go with an activation (a venv without pip)
-    stamp: tuple | None = None  # a refusal's permissions_stamp: valid while unchanged
+    stamp: tuple | None = None  # permissions_stamp when judged: valid while unchanged
 
 
 def within(path: str, project: str) -> bool:
@@ -97,7 +97,7 @@ def activation_ops(op: str, venv: str, project: str, name: str) -> Ops:
 
 
 def still_current(target: Target) -> bool:
-    """False when a refused target's files changed owner or mode since it was judged."""
+    """False when a target's files changed owner or mode since it was judged."""
     return target.stamp is None or permissions_stamp(target.res) == target.stamp
 
 
@@ -139,6 +139,9 @@ def judge(res: Resolution, ctx: Context) -> Target:
         return Target(
             res, False, f"shellhook: not activating {venv}: {reason}", stamp=permissions_stamp(res)
         )
+    broken = venvinfo.path_separator_problem(res.venv)
+    if broken:
+        return Target(res, False, f"shellhook: not activating {venv}: {broken}")
     broken = venvinfo.broken_reason(res.venv)
     if broken:
         return Target(
@@ -158,7 +161,9 @@ def judge(res: Resolution, ctx: Context) -> Target:
             f"shellhook: {venv} has no pip (a bare pip runs the system's); "
             "add it: python -m ensurepip, or use uv pip"
         )
-    return Target(res, True, None, venvinfo.display_name(res.venv), note=note)
+    # A chmod of an unwatched path (site-packages, the project) must end it too.
+    stamp = permissions_stamp(res)
+    return Target(res, True, None, venvinfo.display_name(res.venv), note=note, stamp=stamp)
 
 
 def decide(req: Request, target: Target, ctx: Context) -> Ops:

@@ -157,6 +157,7 @@ class Resolution:
     """The answer for one directory: a venv (or a problem), and how it was found."""
 
     venv: str | None = None  # canonical absolute path of the venv directory
+    found_as: str | None = None  # the venv's path as found, symlinks kept (None: ``venv``)
     project: str | None = None  # the directory D that yielded it, as walked
     rule: str | None = None
     detail: str = ""  # human description of the rule, e.g. ".venv pointer file -> name"
@@ -192,8 +193,7 @@ def parse_pointer(data: bytes) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ValueError("is not UTF-8") from None
-    if text.endswith("\n"):
-        text = text[:-1]
+    text = text.removesuffix("\r\n") if text.endswith("\r\n") else text.removesuffix("\n")
     if not text.strip():
         raise ValueError("is empty")
     if "\n" in text or "\r" in text or "\0" in text:
@@ -207,14 +207,19 @@ def pointer_target(project: str, target: str, workon_home: str) -> tuple[str, bo
     directories, not venvs.
 
     The one rule for pointer files (DESIGN §2 rule 1): a bare name (no ``/``) is a venv
-    in ``$WORKON_HOME``; anything else is a path relative to the project directory. A
+    in ``$WORKON_HOME``; anything else is a path relative to the project directory,
+    taken physically, as the kernel would (``..`` is the real parent: the same venv
+    however the project was reached, through a symlinked directory or not), and
+    literally (no ``~`` expansion: PEP 832 has none, and whose home would it be?). A
     bare name starting with ``.`` can name no venv there (venvnames.py), so it is a path
     too: hatch writes ``.venv`` files holding ``.hatch`` or the like (PEP 832's form).
     """
     if target in (".", ".."):
         raise ValueError(f"names {target!r}, not a venv")
     if "/" in target or target.startswith("."):
-        return os.path.normpath(os.path.join(project, os.path.expanduser(target))), False
+        path = os.path.join(os.path.realpath(project), target)
+        # normpath() would take a ".." lexically, before a symlink before it is followed.
+        return (path if ".." in path.split("/") else os.path.normpath(path)), False
     return os.path.join(workon_home, target), True
 
 
@@ -409,6 +414,7 @@ class Resolver:
                 detail = f"{name}/ directory"
                 return Resolution(
                     venv=os.path.realpath(candidate),
+                    found_as=candidate,
                     project=d,
                     rule=rule,
                     detail=f"{detail} ({note.how})" if note else detail,
@@ -425,6 +431,7 @@ class Resolver:
         if len(children) == 1:
             return Resolution(
                 venv=os.path.realpath(children[0]),
+                found_as=children[0],
                 project=d,
                 rule=RULE_CHILD,
                 detail=f"{os.path.basename(children[0])}/ directory",
@@ -447,6 +454,7 @@ class Resolver:
         if linked is not None:
             return Resolution(
                 venv=os.path.realpath(linked),
+                found_as=linked,
                 project=d,
                 rule=RULE_PROJECT_LINK,
                 detail=f"{os.path.basename(linked)} in $WORKON_HOME links here (.project)",
@@ -458,6 +466,7 @@ class Resolver:
         assert finding.venv is not None
         return Resolution(
             venv=os.path.realpath(finding.venv),
+            found_as=finding.venv,
             project=d,
             rule=RULE_TOOL,
             detail=finding.how,
@@ -499,6 +508,7 @@ class Resolver:
             return problem(f"pointer file {pointer} names {venv}, which is not a venv", data)
         return Resolution(
             venv=os.path.realpath(venv),
+            found_as=venv,
             project=d,
             rule=RULE_POINTER,
             detail=detail,

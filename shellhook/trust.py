@@ -18,14 +18,16 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from shellhook import locations
+from shellhook import locations, venvinfo
 from shellhook.config import Config
-from shellhook.display import for_terminal, path_for_command
+from shellhook.display import for_terminal, path_for_command, path_for_terminal
 from shellhook.errors import ShellhookError
-from shellhook.files import write_atomic
+from shellhook.files import read_small_file, remove_stale_temps, write_atomic
 from shellhook.resolver import Resolution
 
 RECORD_VERSION = 1
+MAX_RECORD_BYTES = 65536  # two paths of at most 4 KiB, hashes: a larger record is corrupt
+PYTHONS = ("python", "python3")  # what a shell runs from the venv's bin by those names
 KINDS = ("allow", "deny")  # one directory of records each
 
 
@@ -98,12 +100,28 @@ def _group(gid: int, uid: int, _stamp: tuple) -> tuple[bool, str]:
     return True, name
 
 
-def ownership_problem(path: str, whole: str | None = None) -> str | None:
-    """Why ``path`` is unsafe to use (owned by another user, writable by others), or None.
+def acceptable_owner(uid: int) -> bool:
+    """True for files this user may run code from: its own, or root's (a system venv
+    in /opt; root can change anything anyway), as tmux and ssh-agent accept."""
+    return uid in (os.geteuid(), 0)
+
+
+def _not_yours_fix(fix: str) -> str:
+    """How to fix a file owned by someone else, fit for who asks: root is never told to
+    take over a user's files (that user could then plant code in root's shells)."""
+    if os.geteuid() == 0:
+        return "use a venv of root's own, or run this as its owner"
+    return f"sudo chown -R $USER {fix}, or make your own"
+
+
+def ownership_problem(path: str, whole: str | None = None, *, recursive: bool = True) -> str | None:
+    """Why ``path`` is unsafe to use (owned by another user but root, writable by
+    others), or None.
 
     Group-writable is fine when the group is the user's private group (umask 002 on
     Debian, Ubuntu and Fedora desktops). The fix names ``whole`` (default: ``path``),
-    the directory that one ``chmod -R`` puts right, in the same form as the problem.
+    the directory that one ``chmod -R`` puts right (``chmod`` of ``path`` alone when not
+    ``recursive``: a project directory), in the same form as the problem.
     """
     try:
         st = os.stat(path)
@@ -112,17 +130,64 @@ def ownership_problem(path: str, whole: str | None = None) -> str | None:
     shown = path_for_command(path)
     fix = path_for_command(whole or path)
     uid = os.geteuid()
-    if st.st_uid != uid:
-        return (
-            f"{shown} is owned by {_user_name(st.st_uid)}, not you "
-            f"(fix: chown -R $USER {fix}, or make your own)"
-        )
+    if not acceptable_owner(st.st_uid):
+        return f"{shown} is owned by {_user_name(st.st_uid)}, not you (fix: {_not_yours_fix(fix)})"
+    chmod = "chmod -R g-w,o-w" if recursive else "chmod g-w,o-w"
     if st.st_mode & stat.S_IWOTH:
-        return f"{shown} is writable by others (anyone) (fix: chmod -R g-w,o-w {fix})"
+        return f"{shown} is writable by others (anyone) (fix: {chmod} {fix})"
     if st.st_mode & stat.S_IWGRP:
         private, group = _group(st.st_gid, uid, _accounts_stamp())
         if not private:
-            return f"{shown} is writable by others ({group}) (fix: chmod -R g-w,o-w {fix})"
+            return f"{shown} is writable by others ({group}) (fix: {chmod} {fix})"
+    return None
+
+
+MAX_LINKS = 40  # as the kernel's limit on symlinks followed in one lookup
+
+
+def symlinks_followed(path: str) -> list[tuple[str, int]]:
+    """Every symlink that resolving absolute ``path`` goes through, in order, with its
+    owner's uid: links among the path's components and among those of each target.
+
+    realpath() alone hides them: another user's symlink ``.venv`` in a shared directory,
+    pointing at one of your own venvs, has a canonical path that is all yours.
+    """
+    links: list[tuple[str, int]] = []
+    resolved = "/"
+    pending = path.split("/")[::-1]  # a stack: the next component last
+    while pending and len(links) < MAX_LINKS:
+        name = pending.pop()
+        if name in ("", "."):
+            continue
+        if name == "..":
+            resolved = os.path.dirname(resolved)
+            continue
+        candidate = os.path.join(resolved, name)
+        try:
+            st = os.lstat(candidate)
+            target = os.readlink(candidate) if stat.S_ISLNK(st.st_mode) else None
+        except OSError:
+            break  # the rest does not exist: no link further on
+        if target is None:
+            resolved = candidate
+            continue
+        links.append((candidate, st.st_uid))
+        if target.startswith("/"):
+            resolved = "/"
+        pending += target.split("/")[::-1]
+    return links
+
+
+def link_problem(res: Resolution) -> str | None:
+    """Why a symlink on the way to ``res``'s venv makes it unsafe (another user's, who
+    can point it elsewhere at any time, and picked what it names), or None."""
+    assert res.venv is not None
+    for link, uid in symlinks_followed(res.found_as or res.venv):
+        if not acceptable_owner(uid):
+            return (
+                f"{path_for_command(link)} is a symlink owned by {_user_name(uid)}, not you "
+                "(fix: remove it, or make your own)"
+            )
     return None
 
 
@@ -139,17 +204,55 @@ def checked_paths(res: Resolution) -> list[tuple[str, str]]:
     return paths
 
 
+def runs(venv: str) -> dict[str, str | None]:
+    """What running the venv's python runs, for an allow record to bind: pyvenv.cfg's
+    ``home`` (the base interpreter) and each of ``bin/python``, ``bin/python3`` (a
+    symlink's target; a file's identity: a copy, or a script put in its place).
+
+    Upgrading the base Python in place (a symlink to /usr/bin/python3) changes none of
+    them; replacing what the venv runs does.
+    """
+    try:
+        home = venvinfo.read_cfg(venv).get("home")
+    except OSError:
+        home = None
+    found: dict[str, str | None] = {"home": home}
+    for name in PYTHONS:
+        path = os.path.join(venv, "bin", name)
+        try:
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                found[name] = "-> " + os.readlink(path)
+            else:
+                found[name] = f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+        except OSError:
+            found[name] = None
+    return found
+
+
+def _changed(record: dict, now: dict[str, str | None]) -> str | None:
+    """What changed in what the venv runs since ``record`` was made, or None."""
+    if not isinstance(record.get("runs"), dict):
+        return "allowed by an older shellhook, before it bound what the venv runs"
+    for key, what in (("home", "pyvenv.cfg home"), *((n, f"bin/{n}") for n in PYTHONS)):
+        if record["runs"].get(key) != now.get(key):
+            return f"its {what} changed"
+    return None
+
+
 def permissions_stamp(res: Resolution) -> tuple:
-    """Owner, group and mode of every checked path: a refusal stays valid while it is
+    """Owner, group and mode of every checked path: a judgement stays valid while it is
     the same (a chmod in an unwatched directory changes no answer by itself)."""
     stamps: list[tuple[int, int, int] | None] = []
-    for path, _whole in checked_paths(res):
+    assert res.project is not None
+    for path in (os.path.realpath(res.project), *(p for p, _whole in checked_paths(res))):
         try:
             st = os.stat(path)
             stamps.append((st.st_uid, st.st_gid, st.st_mode))
         except OSError:
             stamps.append(None)
-    return tuple(stamps)
+    assert res.venv is not None
+    return (*stamps, *symlinks_followed(res.found_as or res.venv))
 
 
 def _store_verdict(venv: str, store: str, tool: str) -> Verdict | None:
@@ -206,10 +309,15 @@ class TrustStore:
         """The directories whose entries change when a record does (for a file watch)."""
         return (str(self.root), *self._kind_paths)
 
+    def check(self) -> None:
+        """Raise TrustStoreError when the store exists but cannot be trusted."""
+        for kind in KINDS:
+            self._dir(kind, create=False)
+
     def ensure(self) -> None:
         """Create the store's directories (so they can be watched from the start)."""
         for kind in KINDS:
-            self._dir(kind, create=True)
+            remove_stale_temps(self._dir(kind, create=True))
 
     def allow(self, project: str, venv: str, pointer: bytes | None) -> None:
         """Trust ``venv`` for ``project`` (and this pointer content); lifts a deny."""
@@ -218,10 +326,12 @@ class TrustStore:
             "project": os.path.realpath(project),
             "venv": os.path.realpath(venv),
             "pointer_sha256": _pointer_hash(pointer),
+            "runs": runs(os.path.realpath(venv)),
         }
         key = _key(project)
         try:
             (self._dir("deny", create=True) / key).unlink(missing_ok=True)
+            remove_stale_temps(self._dir("allow", create=True))
             write_atomic(
                 self._dir("allow", create=True) / f"{key}.json",
                 json.dumps(record, indent=1).encode(),
@@ -264,12 +374,13 @@ class TrustStore:
         """The allow record for ``project``, or None; TrustStoreError when corrupt."""
         path = self._dir("allow", create=False) / f"{_key(project)}.json"
         try:
-            data = json.loads(path.read_bytes())
+            data = json.loads(read_small_file(path, MAX_RECORD_BYTES))
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else str(exc)
             raise TrustStoreError(
-                f"trust record {path} is corrupt ({exc}); run: shellhook allow"
+                f"trust record {path_for_terminal(path)} is corrupt ({why}); run: shellhook allow"
             ) from None
         if not isinstance(data, dict) or data.get("version") != RECORD_VERSION:
             raise TrustStoreError(
@@ -286,7 +397,7 @@ class TrustStore:
         found = []
         for path in paths:
             try:
-                record = json.loads(path.read_bytes())
+                record = json.loads(read_small_file(path, MAX_RECORD_BYTES))
             except (OSError, ValueError):
                 continue
             if isinstance(record, dict) and record.get("version") == RECORD_VERSION:
@@ -302,10 +413,12 @@ class TrustStore:
         assert res.venv is not None and res.project is not None
         if self.is_denied(res.project):
             return Verdict(False, "denied", denied=True)
+        project = os.path.realpath(res.project)
+        problem = link_problem(res) or ownership_problem(project, recursive=False)
         for path, whole in checked_paths(res):
-            problem = ownership_problem(path, whole)
-            if problem:
-                return Verdict(False, f"refused: {problem}", refused=True)
+            problem = problem or ownership_problem(path, whole)
+        if problem:
+            return Verdict(False, f"refused: {problem}", refused=True)
         home = os.path.realpath(workon_home)
         if os.path.dirname(res.venv) == home:
             return Verdict(True, "in $WORKON_HOME")
@@ -317,7 +430,10 @@ class TrustStore:
         if record is not None:
             pointer = _pointer_hash(res.pointer)
             if record.get("venv") == res.venv and record.get("pointer_sha256") == pointer:
-                return Verdict(True, "allowed")
+                changed = _changed(record, runs(res.venv))
+                if changed is None:
+                    return Verdict(True, "allowed")
+                return Verdict(False, f"changed since allowed ({changed})")
             if record.get("venv") == res.venv or (pointer and record.get("pointer_sha256")):
                 # What was allowed (this venv, or the pointer file) has changed.
                 return Verdict(False, "changed since allowed")

@@ -71,6 +71,15 @@ def broken_reason(venv: str) -> str | None:
     return None
 
 
+def path_separator_problem(venv: str) -> str | None:
+    """Why ``venv``'s bin cannot go on PATH, or None: its path holds a ``:``, which
+    splits PATH (every shell exports PATH ':'-separated), so a part of the name would
+    become a PATH entry of its own. Terminal-safe text."""
+    if ":" in venv:
+        return "its path has a ':', which would split PATH (rename it without ':')"
+    return None
+
+
 def has_pip(venv: str) -> bool:
     """True when ``bin/pip`` exists (without it a bare ``pip`` is someone else's)."""
     return any(os.path.lexists(os.path.join(venv, "bin", n)) for n in ("pip", "pip3"))

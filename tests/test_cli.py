@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -70,8 +71,26 @@ def test_bad_config_is_reported(sandbox):
     cfg = sandbox.home / ".config/shellhook/config.toml"
     cfg.parent.mkdir(parents=True)
     cfg.write_text("trust = 'everything'\n")
-    out = sandbox.shellhook("status")
+    out = sandbox.shellhook("status", check=False)
+    assert out.returncode == 1 and "problem:     " in out.stdout
     assert "trust must be one of" in out.stdout
+
+
+def test_status_on_a_squatted_runtime_dir_says_why_and_exits_1(sandbox):
+    """Case 26: a runtime dir open to others is a problem status names, with its fix."""
+    rundir = Path(sandbox.env["XDG_RUNTIME_DIR"]) / "shellhook"
+    rundir.mkdir()
+    rundir.chmod(0o777)
+    out = sandbox.shellhook("status", check=False)
+    assert out.returncode == 1 and out.stderr == ""
+    (line,) = [x for x in out.stdout.splitlines() if x.startswith("problem:")]
+    assert "the daemon cannot run:" in line and "accessible by others" in line
+    out = sandbox.shellhook("daemon", "status", check=False)
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr.count("\n") == 1 and "chmod 700" in out.stderr
+    rundir.chmod(0o700)
+    out = sandbox.shellhook("status")  # a daemon not running is no problem: shells start it
+    assert "problem:" not in out.stdout and "daemon:      not running" in out.stdout
 
 
 def test_status_names_daemon_and_directory(sandbox):

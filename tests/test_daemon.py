@@ -13,6 +13,7 @@ import pytest
 
 from shellhook import locations, protocol
 from shellhook.daemon import control
+from shellhook.display import path_for_terminal
 
 
 @pytest.fixture
@@ -185,3 +186,120 @@ def _is_our_daemon(pid: str, env) -> bool:
         return False
     home = f"HOME={env.home}".encode()
     return cmdline[-3:-1] == [b"daemon", b"run"] and home in environ and state != "Z"
+
+
+# -- inotify limits (simulated: lowering fs.inotify.* would hit every root process on this
+# machine, other test runs included; the daemon runs with the failure patched in) ----------
+
+LIMIT_PATCHES = {
+    # max_user_instances reached: inotify_init fails, in our backend and watchdog's.
+    "instances": (
+        "import ctypes, errno\n"
+        "from watchdog.observers import inotify_c\n"
+        "def fail(*_):\n"
+        "    ctypes.set_errno(errno.EMFILE)\n"
+        "    return -1\n"
+        "inotify_c.inotify_init = fail\n"
+    ),
+    # max_user_watches reached: every inotify_add_watch fails.
+    "watches": (
+        "import errno\n"
+        "from shellhook.daemon import watcher\n"
+        "def fail(self, path, flags):\n"
+        "    raise OSError(errno.ENOSPC, 'inotify watch limit reached', path)\n"
+        "watcher.InotifyWatcher._add_watch = fail\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("limit", sorted(LIMIT_PATCHES))
+def test_inotify_limits_keep_the_daemon_serving_new_shells(env, limit):
+    """Case 41: the daemon starts, adopts shells started after it (a rescan of the
+    unwatched runtime dir), answers correctly, and logs the limit once."""
+    code = LIMIT_PATCHES[limit] + "import sys\nfrom shellhook.daemon.server import serve\n"
+    daemon = subprocess.Popen(
+        [sys.executable, "-c", code + "sys.exit(serve())"], env=env.env, cwd="/"
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while control.status().pid != daemon.pid:
+            assert daemon.poll() is None, f"the daemon died at start ({daemon.returncode})"
+            assert time.monotonic() < deadline, "the daemon did not start"
+            select.select([], [], [], 0.05)
+        proj = env.project("proj")
+        shell = FakeShell(locations.runtime_dir())  # after the start: found by a rescan
+        assert ("A", str(proj / ".venv")) in shell.ask(proj)
+        (proj / ".venv" / "pyvenv.cfg").write_text("home = /x\n")  # not heard: not cached
+        assert ("A", str(proj / ".venv")) not in shell.ask(env.home / "..")
+        assert ("A", str(proj / ".venv")) not in shell.ask(proj)
+    finally:
+        control.stop()
+        daemon.wait(5)
+    log = (locations.log_dir() / "daemon.log").read_text()
+    said = [line for line in log.splitlines() if " WARNING " in line]
+    assert len(said) == 1, log
+
+
+def test_umask_000_makes_nothing_open_to_others(env):
+    """Case 25: state dirs 0700, records and the log 0600, whatever the umask."""
+    proj = env.project("proj", trust=False)
+    old = os.umask(0)
+    try:
+        env.shellhook("allow", str(proj))
+        st = control.ensure(wait=5)
+    finally:
+        os.umask(old)
+    assert st.state == "running"
+    state = env.home / ".local" / "state"
+    for directory in (state, state / "shellhook", locations.trust_dir(), locations.log_dir()):
+        assert directory.stat().st_mode & 0o777 == 0o700, directory
+    log = locations.log_dir() / "daemon.log"
+    deadline = time.monotonic() + 5
+    while not log.exists():
+        assert time.monotonic() < deadline
+        select.select([], [], [], 0.05)
+    assert log.stat().st_mode & 0o777 == 0o600
+    for record in (locations.trust_dir() / "allow").iterdir():
+        assert record.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("bad", ["missing", "mode", "owner"])
+def test_a_bad_xdg_runtime_dir_falls_back_and_the_daemon_starts(env, monkeypatch, bad):
+    """Issue 13: as platformdirs does, an XDG_RUNTIME_DIR that is missing (and cannot be
+    made), not 0700 or not ours is passed over for $TMPDIR/runtime-<uid>."""
+    xdg = env.root / "xdg"
+    if bad == "missing":
+        xdg.write_text("a file: nothing can be made below it")
+        xdg = xdg / "run"
+    else:
+        xdg.mkdir(mode=0o755)
+        xdg.chmod(0o755)
+        if bad == "owner":
+            if os.geteuid() != 0:
+                pytest.skip("chown to another uid needs root")
+            xdg.chmod(0o700)
+            os.chown(xdg, 4242, 4242)
+    tmp = env.root / "tmp"
+    tmp.mkdir()
+    env.env.update(XDG_RUNTIME_DIR=str(xdg), TMPDIR=str(tmp))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(xdg))
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # gettempdir() reads TMPDIR again
+    try:
+        out = env.shellhook("daemon", "start", check=False)
+        assert out.returncode == 0, out.stderr
+        assert locations.runtime_dir().is_relative_to(tmp)
+        assert control.status().state == "running"
+    finally:
+        env.stop_daemon()
+
+
+def test_why_the_daemon_did_not_start_names_no_missing_file(env):
+    st = control.Status("not running", None, locations.runtime_dir())
+    assert control.why_not_started(st).endswith("shellhook daemon run")  # no log yet
+    log = locations.log_dir() / control.LOG_NAME
+    log.parent.mkdir(parents=True)
+    log.write_text("")
+    assert control.why_not_started(st) == f"see {path_for_terminal(log)}"

@@ -639,3 +639,16 @@ def test_judge_bad_config_is_a_warning_in_every_reply(judged: Judge, tmp_path: P
     ops = judged.decide(judged.project(allow=True))
     assert ops[0][0] == p.OP_WARN and "quiet must be true or false" in ops[0][1]
     assert p.OP_ACTIVATE in [op for op, _ in ops]  # defaults apply meanwhile
+
+
+def test_judge_refuses_a_colon_in_the_venv_path(judged: Judge, tmp_path: Path) -> None:
+    venv = tmp_path / "a:b"
+    _make_venv(venv)
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / ".venv").write_text(f"{venv}\n")
+    judged.ctx.trust.allow(str(proj), str(venv), (proj / ".venv").read_bytes())
+    judged.config.write_text('trust = "owned"\n')
+    target = judged(proj)
+    assert not target.usable and target.warning is not None
+    assert "would split PATH" in target.warning and "\n" not in target.warning

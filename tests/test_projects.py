@@ -245,7 +245,8 @@ def test_home_is_project_in_the_config(sandbox):
     out = sandbox.shellhook("which", str(sandbox.home / "x"))
     assert out.stdout.splitlines()[0] == str(sandbox.home / ".venv")
     cfg.write_text('home_is_project = "yes"\n')
-    assert "must be true or false" in sandbox.shellhook("status").stdout
+    status = sandbox.shellhook("status", check=False)  # a bad config is a problem: exit 1
+    assert status.returncode == 1 and "must be true or false" in status.stdout
 
 
 def test_deny_forget_round_trip(sandbox):

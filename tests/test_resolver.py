@@ -89,12 +89,43 @@ def test_pointer_relative_path_is_relative_to_its_directory(tmp_path, res):
     assert res.resolve(str(tmp_path / "proj")).venv == str(target)
 
 
+@pytest.mark.parametrize("ending", [b"", b"\n", b"\r\n"])
+def test_pointer_line_endings_as_pep_832_strips_them(tmp_path, res, ending):
+    named = mkvenv(tmp_path / "workon" / "tools")
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / ".venv").write_bytes(b"tools" + ending)
+    assert res.resolve(str(tmp_path / "proj")).venv == str(named)
+
+
+def test_relative_pointer_is_the_same_through_a_symlinked_directory(tmp_path, res):
+    """Physical: ``..`` is the real parent of the pointer's directory (case 17)."""
+    target = mkvenv(tmp_path / "real" / "envs" / "p")
+    (tmp_path / "real" / "proj").mkdir()
+    (tmp_path / "real" / "proj" / ".venv").write_text("../envs/p\n")
+    (tmp_path / "links").mkdir()
+    (tmp_path / "links" / "proj").symlink_to(tmp_path / "real" / "proj")
+    mkvenv(tmp_path / "links" / "envs" / "p")  # what a lexical ".." would find instead
+    for way in ("real/proj", "links/proj"):
+        assert res.resolve(str(tmp_path / way)).venv == str(target), way
+
+
+def test_tilde_in_a_pointer_is_not_expanded(tmp_path, res, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    mkvenv(tmp_path / "home" / "envs" / "p")
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / ".venv").write_text("~/envs/p\n")
+    found = res.resolve(str(tmp_path / "proj"))
+    assert not found.found and f"{tmp_path / 'proj'}/~/envs/p" in found.problem
+
+
 @pytest.mark.parametrize(
     "content, problem",
     [
         (b"", "is empty"),
         (b"\n", "is empty"),
         (b"a\nb\n", "single line"),
+        (b"a\r\r\n", "single line"),
+        (b"a\n\n", "single line"),
         (b"\xff\xfe", "not UTF-8"),
         (b"missing", "not a venv"),
         (b"..", "not a venv"),

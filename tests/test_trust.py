@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import grp
+import json
 import os
 import pwd
 from pathlib import Path
@@ -238,3 +239,158 @@ def test_changed_since_allowed_only_for_what_was_allowed(tmp_path, store):
     store.allow(res.project, res.venv, res.pointer)
     (proj / ".venv").write_text(f"{proj / 'env'}\n")  # the same venv, the pointer rewritten
     assert verdict(store, tmp_path, proj).reason == "changed since allowed"
+
+
+# -- symlinks on the way, and who may own what -------------------------------------------
+
+
+def test_symlinks_followed_lists_every_link_of_the_chain(tmp_path):
+    real = project_with_venv(tmp_path, "real") / ".venv"
+    (tmp_path / "hop").symlink_to(real)
+    (tmp_path / "dirlink").symlink_to(tmp_path / "real")
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / ".venv").symlink_to("../hop")
+    links = [path for path, _uid in trust.symlinks_followed(str(proj / ".venv"))]
+    assert links[-2:] == [str(proj / ".venv"), str(tmp_path / "hop")]
+    links = [path for path, _uid in trust.symlinks_followed(str(tmp_path / "dirlink/.venv"))]
+    assert links[-1] == str(tmp_path / "dirlink")
+    loop = tmp_path / "loop"
+    loop.symlink_to("loop")
+    assert len(trust.symlinks_followed(str(loop))) == trust.MAX_LINKS  # no hang
+
+
+def test_a_link_owned_by_another_user_is_refused(tmp_path, store, monkeypatch):
+    """Another user's link in the chain (here: as seen by a user whose uid is not the
+    files' owner) refuses the venv, even one of your $WORKON_HOME."""
+    named = tmp_path / "workon" / "tools"
+    (named / "bin").mkdir(parents=True)
+    (named / "pyvenv.cfg").write_text("")
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / ".venv").symlink_to(named)
+    me = os.geteuid()
+    assert verdict(store, tmp_path, proj).reason == "in $WORKON_HOME"
+    real_lstat = os.lstat
+
+    def lstat(path, *args, **kwargs):
+        st = real_lstat(path, *args, **kwargs)
+        if os.fspath(path) == str(proj / ".venv"):
+            return os.stat_result((st.st_mode, st.st_ino, st.st_dev, 1, 4242, 4242, *st[6:]))
+        return st
+
+    monkeypatch.setattr(trust.os, "lstat", lstat)
+    v = verdict(store, tmp_path, proj)
+    assert v.refused and f"{proj / '.venv'} is a symlink owned by uid 4242" in v.reason
+    assert me == os.geteuid()
+
+
+def test_root_owned_venv_is_acceptable_and_hints_fit_root(tmp_path, monkeypatch):
+    proj = project_with_venv(tmp_path)
+    venv = str(proj / ".venv")
+    assert trust.ownership_problem(venv) is None  # your own
+    if os.stat(venv).st_uid == 0:  # root's files, as another user sees them: acceptable
+        with monkeypatch.context() as m:
+            m.setattr(trust.os, "geteuid", lambda: 4242)
+            assert trust.ownership_problem(venv) is None
+    monkeypatch.setattr(trust, "acceptable_owner", lambda uid: False)
+    problem = trust.ownership_problem(venv)
+    assert problem is not None
+    if os.geteuid() == 0:  # never told to take a user's files over
+        assert "chown" not in problem and "root's own" in problem
+    else:
+        assert "sudo chown -R $USER" in problem
+
+
+# -- trust bound to what runs ------------------------------------------------------------
+
+
+def allowed_project(tmp_path, store) -> Path:
+    proj = project_with_venv(tmp_path)
+    (proj / ".venv" / "bin" / "python").symlink_to("/usr/bin/python3")
+    store.allow(str(proj), str(proj / ".venv"), None)
+    assert verdict(store, tmp_path, proj).trusted
+    return proj
+
+
+def test_an_edited_pyvenv_cfg_home_needs_a_new_allow(tmp_path, store):
+    proj = allowed_project(tmp_path, store)
+    (proj / ".venv" / "pyvenv.cfg").write_text("home = /home/evil/bin\n")
+    v = verdict(store, tmp_path, proj)
+    assert not v.trusted and v.reason == "changed since allowed (its pyvenv.cfg home changed)"
+
+
+@pytest.mark.parametrize("name", ["python", "python3"])
+def test_a_replaced_python_needs_a_new_allow(tmp_path, store, name):
+    proj = allowed_project(tmp_path, store)
+    python = proj / ".venv" / "bin" / name
+    python.unlink(missing_ok=True)
+    python.write_text("#!/bin/sh\ntouch /tmp/pwned\n")
+    v = verdict(store, tmp_path, proj)
+    assert not v.trusted and v.reason == f"changed since allowed (its bin/{name} changed)"
+    store.allow(str(proj), str(proj / ".venv"), None)  # allowed again, as it is now
+    assert verdict(store, tmp_path, proj).trusted
+
+
+def test_a_record_from_before_binding_what_runs_says_so(tmp_path, store):
+    proj = allowed_project(tmp_path, store)
+    (record,) = (store.root / "allow").iterdir()
+    old = json.loads(record.read_bytes())
+    del old["runs"]
+    record.write_text(json.dumps(old))
+    v = verdict(store, tmp_path, proj)
+    assert not v.trusted and "allowed by an older shellhook" in v.reason
+
+
+def test_group_writable_site_packages_in_a_shared_group_is_refused(tmp_path, store, monkeypatch):
+    proj = allowed_project(tmp_path, store)
+    site = proj / ".venv" / "lib" / "python3.99" / "site-packages"
+    site.mkdir(parents=True)
+    os.chmod(site, 0o775)
+    fake_accounts(monkeypatch, os.stat(site).st_gid, ["bob"], [(ME, os.geteuid())])
+    v = verdict(store, tmp_path, proj)
+    assert v.refused and f"{site} is writable by others (group team, also bob)" in v.reason
+
+
+def test_a_world_writable_project_is_refused_with_a_chmod_of_it_alone(tmp_path, store):
+    proj = allowed_project(tmp_path, store)
+    os.chmod(proj, 0o777)
+    v = verdict(store, tmp_path, proj)
+    assert v.refused and v.reason.endswith(f"(fix: chmod g-w,o-w {proj})")
+
+
+def test_a_huge_record_is_one_line_and_read_no_further(tmp_path, store):
+    """Case 52: a 1 GiB record (sparse) is refused after reading 64 KiB, quickly."""
+    import resource
+    import time
+
+    proj = project_with_venv(tmp_path)
+    store.allow(str(proj), str(proj / ".venv"), None)
+    (record,) = (store.root / "allow").iterdir()
+    with open(record, "r+b") as fh:
+        fh.truncate(1 << 30)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.monotonic()
+    with pytest.raises(trust.TrustStoreError) as err:
+        verdict(store, tmp_path, proj)
+    assert time.monotonic() - start < 0.1
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss < 50_000  # KiB
+    assert "is corrupt (larger than 65536 bytes); run: shellhook allow" in str(err.value)
+    assert "\n" not in str(err.value)
+    assert store.records() == []
+
+
+def test_stale_temp_files_of_killed_saves_are_removed(tmp_path, store):
+    """Case 53: a save killed before its rename leaves ``.KEY.json.*.tmp``."""
+    store.ensure()
+    stale = store.root / "allow" / ".abc.json.x1.tmp"
+    fresh = store.root / "allow" / ".abc.json.x2.tmp"  # a save in progress right now
+    for path in (stale, fresh):
+        path.write_bytes(b"{")
+    os.utime(stale, (1, 1))
+    store.ensure()  # the daemon's start
+    assert not stale.exists() and fresh.exists()
+    os.utime(fresh, (1, 1))
+    proj = project_with_venv(tmp_path)
+    store.allow(str(proj), str(proj / ".venv"), None)
+    assert [p.name for p in (store.root / "allow").iterdir()] == [f"{trust._key(str(proj))}.json"]

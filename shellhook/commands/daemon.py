@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from shellhook import locations
 from shellhook.daemon import control
-from shellhook.display import path_for_terminal
 from shellhook.errors import ShellhookError
 
 HELP = "start, stop, restart or query the per-user daemon"
@@ -18,7 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Do ``args.action``; ``status`` exits 3 when the daemon does not run."""
+    """Do ``args.action``; ``status`` exits 3 when the daemon does not run, 1 when it
+    cannot (an unsafe runtime dir: the line says why and how to fix it)."""
     if args.action == "run":
         from shellhook.daemon.server import serve  # watchdog: only in the daemon itself
 
@@ -31,11 +30,11 @@ def run(args: argparse.Namespace) -> int:
     if args.action in ("start", "restart"):
         st = control.ensure(wait=3.0)
         if st.state != "running":
-            raise ShellhookError(
-                f"daemon did not start; see {path_for_terminal(locations.log_dir())}"
-            )
+            raise ShellhookError(f"daemon did not start; {control.why_not_started(st)}")
         print(f"shellhook: daemon running (pid {st.pid})")
         return 0
     st = control.status()
+    if st.problem:
+        raise ShellhookError(f"daemon cannot run: {st.problem}")
     print(f"{st.state}" + (f" (pid {st.pid})" if st.pid else ""))
     return 0 if st.state == "running" else 3

@@ -99,12 +99,6 @@ def usable_venv(where: str) -> tuple[str, str]:
             f"{path_for_command(res.project)})"
         )
         raise ShellhookError(f"{reason}; nothing was run", REFUSED)
-    if os.pathsep in res.venv:
-        raise ShellhookError(
-            f"{path_for_terminal(res.venv)} has a '{os.pathsep}' in its path, so its bin "
-            "cannot go on PATH; nothing was run",
-            REFUSED,
-        )
     return res.venv, target.name
 
 

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shellhook import locations
+from shellhook.display import path_for_terminal
 from shellhook.files import write_atomic
 
 LOCK = "daemon.lock"
 PIDFILE = "daemon.pid"
 SPAWN_LOCK = "spawn.lock"
+LOG_NAME = "daemon.log"  # in locations.log_dir()
 # Only these reach the daemon: never PYTHON*, LD_*, or the venv a shell had active.
 KEPT_ENV = (
     "HOME",
@@ -39,6 +41,7 @@ class Status:
     state: str  # "running", "stopped" (SIGSTOP), "not running"
     pid: int | None
     rundir: Path
+    problem: str = ""  # why no daemon can run there (an unsafe runtime dir), if so
 
 
 def pid_alive(pid: int) -> bool:
@@ -93,12 +96,23 @@ def _setup_logging() -> None:
             locations.ensure_private_dir(logdir.parent)  # it also holds the trust store
         locations.ensure_private_dir(logdir)
         handler: logging.Handler = RotatingFileHandler(
-            logdir / "daemon.log", maxBytes=256 * 1024, backupCount=1
+            logdir / LOG_NAME, maxBytes=256 * 1024, backupCount=1
         )
     except (OSError, locations.UnsafeDirectory):
         handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logger.addHandler(handler)
+
+
+def why_not_started(st: Status) -> str:
+    """Where to find why the daemon did not start: the runtime dir's problem, the log
+    when it exists, else the command that shows the error (never a file that is not there)."""
+    if st.problem:
+        return st.problem
+    log = locations.log_dir() / LOG_NAME
+    if log.is_file():
+        return f"see {path_for_terminal(log)}"
+    return "run it in the foreground to see why: shellhook daemon run"
 
 
 def _process_state(pid: int) -> str | None:
@@ -115,8 +129,10 @@ def status(rundir: Path | None = None) -> Status:
     rundir = rundir or locations.runtime_dir()
     try:
         locations.check_private_dir(rundir)
-    except locations.UnsafeDirectory:
-        return Status("not running", None, rundir)
+    except locations.UnsafeDirectory as exc:
+        if not os.path.lexists(rundir):
+            return Status("not running", None, rundir)  # made at the first start
+        return Status("not running", None, rundir, str(exc))
     fd = _try_lock(rundir / LOCK)
     if fd is not None:
         os.close(fd)

@@ -36,12 +36,13 @@ from shellhook.daemon.sessions import (
 )
 from shellhook.policy import Context, Target, decide, judge, still_current
 from shellhook.resolver import RULE_CHILD, RULE_POINTER, Resolution, Resolver
-from shellhook.trust import TrustStore, TrustStoreError
+from shellhook.trust import PYTHONS, TrustStore, TrustStoreError
 
 log = logging.getLogger("shellhook.daemon")
 
 DEBOUNCE = 0.03  # seconds of quiet after a burst of file events
 DEBOUNCE_MAX = 0.25
+RESCAN = 1.0  # seconds between scans of a runtime dir that cannot be watched
 IDLE_EXIT = float(os.environ.get("SHELLHOOK_IDLE_EXIT", "900"))
 
 # What a watched path is to the daemon (DESIGN §6): each role asks the kernel for the
@@ -116,6 +117,7 @@ class Daemon:
         self.last_event = 0.0
         self.idle_since = time.monotonic()
         self.running = True
+        self.next_rescan = 0.0
         self.workon_children: set[str] = set()
         self._newborn: set[str] = set()
         # Judgements (trust, venv health) stay valid until a watched file changes or the
@@ -161,6 +163,7 @@ class Daemon:
                 callback: Callable[[], None] = key.data
                 callback()
             self._maybe_flush()
+            self._maybe_rescan()
             if not self.sessions and time.monotonic() - self.idle_since > IDLE_EXIT:
                 log.info("idle for %ds, exiting", IDLE_EXIT)
                 break
@@ -182,12 +185,30 @@ class Daemon:
         log.info("stats: %s sessions=%d watches=%d", counts, len(self.sessions), len(self._roles))
 
     def _timeout(self) -> float | None:
+        timeout = self._event_timeout()
+        if self.watcher.is_watched(str(self.rundir)):
+            return timeout
+        # Unwatched (inotify limits): new shells are found by a rescan, on a timer.
+        rescan = max(0.0, self.next_rescan - time.monotonic())
+        return rescan if timeout is None else min(timeout, rescan)
+
+    def _event_timeout(self) -> float | None:
         if self.dirty_since is not None:
             now = time.monotonic()
             return max(0.0, min(self.last_event + DEBOUNCE, self.dirty_since + DEBOUNCE_MAX) - now)
         if not self.sessions:
             return max(0.0, IDLE_EXIT - (time.monotonic() - self.idle_since)) + 0.01
         return None
+
+    def _maybe_rescan(self) -> None:
+        """The fallback for a runtime dir that cannot be watched: adopt the shells that
+        appeared since the last look, and try the watches again."""
+        now = time.monotonic()
+        if self.watcher.is_watched(str(self.rundir)) or now < self.next_rescan:
+            return
+        self.next_rescan = now + RESCAN
+        self._scan_rundir()
+        self._added(self.watcher.retry())
 
     # -- shells coming and going --------------------------------------------------
     def _scan_rundir(self) -> None:
@@ -291,6 +312,8 @@ class Daemon:
         """``res`` judged, after ``_resolve``. The key holds the resolution's scope
         ($WORKON_HOME decides trust too); a cached refusal is re-checked against the
         files' owner and mode (a chmod may not be heard)."""
+        if res.venv is not None and not self.watcher.is_watched(res.venv):
+            return judge(res, self.ctx)  # its changes would not be heard: never cached
         key = (res, self.ctx.trust.generation())
         target = self._judged.get(key)
         if target is None or not still_current(target):
@@ -441,7 +464,7 @@ class Daemon:
         if role == VENV:
             return name in VENV_NAMES
         if role == BIN:
-            return name == "python"
+            return name in PYTHONS
         if role in (WORKON, STORE):
             return kind != w.WRITTEN
         if role == WORKON_PARENT:
@@ -568,6 +591,7 @@ def _is_symlink(path: str) -> bool:
 
 def serve() -> int:
     """Run the daemon in the foreground (what ``shellhook daemon run`` does)."""
+    os.umask(0o077)  # its log, pid file and lock are private whatever the shell's umask
     try:
         rundir = locations.ensure_private_dir(locations.runtime_dir())
     except (locations.UnsafeDirectory, OSError) as exc:

@@ -21,6 +21,7 @@ The daemon says which paths to watch and, per path, which kinds of change it nee
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import queue
@@ -33,6 +34,7 @@ from typing import NamedTuple
 log = logging.getLogger("shellhook.daemon")
 
 KEEP_SPARE = 64  # watches kept after no shell needs them any more
+LIMITS = (errno.ENOSPC, errno.EMFILE)  # inotify's watch and instance limits
 
 # What a watch reports, as bits (a path may need several).
 ENTRIES = 1  # entries created, deleted or moved in or out; the path itself deleted or moved
@@ -79,6 +81,7 @@ class Watcher:
         self._wanted: dict[str, int] = {}  # path -> flags, whether it is watched or not
         self._spare: OrderedDict[str, None] = OrderedDict()  # watched, not wanted: oldest first
         self._failed: set[str] = set()
+        self._limits_logged: set[int] = set()
 
     def is_watched(self, path: str) -> bool:
         """True when changes to ``path`` are being reported."""
@@ -129,7 +132,11 @@ class Watcher:
             self._flags.pop(path, None)
             if path not in self._failed:
                 self._failed.add(path)
-                if os.path.lexists(path):  # e.g. the inotify watch limit: say it once
+                if exc.errno in LIMITS:  # the same for every path: said once
+                    if exc.errno not in self._limits_logged:
+                        self._limits_logged.add(exc.errno)
+                        log.warning("cannot watch %r (and maybe more): %s", path, exc)
+                elif os.path.lexists(path):
                     log.warning("cannot watch %r: %s", path, exc)
             return False
         self._flags[path] = flags
@@ -441,11 +448,48 @@ class ObserverWatcher(Watcher):
                 out.append(Change(*os.path.split(dest), CREATED, event.is_directory))
 
 
+class NullWatcher(Watcher):
+    """No file events at all (no inotify instance left): nothing is ever watched, so the
+    daemon caches nothing and computes each answer on request (and rescans the runtime
+    dir on a timer, for new shells)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._never_r, self._never_w = os.pipe()  # a selectable fd that never fires
+
+    def fileno(self) -> int:
+        """Never readable."""
+        return self._never_r
+
+    def read(self) -> list[Change]:
+        """Nothing ever changes."""
+        return []
+
+    def _try_add(self, path: str, flags: int) -> bool:
+        return False  # said once, when this backend was chosen
+
+    def _add(self, path: str, flags: int) -> None:
+        raise OSError(errno.ENOSYS, "no file watching")
+
+    def _remove(self, path: str) -> None:
+        """Nothing is watched."""
+
+
 def make_watcher() -> Watcher:
-    """The backend for this platform (see the module's docstring)."""
+    """The backend for this platform (see the module's docstring); a NullWatcher when
+    none can start (the inotify instance limit reached: the daemon still serves)."""
     if sys.platform.startswith("linux") and os.environ.get("SHELLHOOK_WATCHDOG_OBSERVER") != "1":
         try:
             return InotifyWatcher()
         except (ImportError, OSError, AttributeError) as exc:
-            log.warning("inotify unavailable (%s): using watchdog's observer", exc)
-    return ObserverWatcher()
+            reason = exc
+    else:
+        reason = None
+    try:
+        watcher: Watcher = ObserverWatcher()
+    except (ImportError, OSError) as exc:
+        log.warning("no file watching (%s): answers computed on each request", exc)
+        return NullWatcher()
+    if reason is not None:
+        log.warning("inotify unavailable (%s): using watchdog's observer", reason)
+    return watcher
