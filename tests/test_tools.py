@@ -440,7 +440,7 @@ def test_every_shell_activates_tool_venvs_with_its_own_variables(sandbox, spawn)
     sh.run(sh.set_env("POETRY_VIRTUALENVS_PATH", custom["POETRY_VIRTUALENVS_PATH"]))
     sh.cd(proj)
     assert sh.venv() == mine  # this shell's variable, not the daemon's
-    assert sh.which_python() == os.path.join(mine, "bin", "python")
+    assert sh.which_python().splitlines()[-1] == mine  # its python runs
 
 
 def test_a_pdm_python_file_needs_allow_in_every_shell(sandbox, spawn):
