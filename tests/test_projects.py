@@ -13,6 +13,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import sys
 import time
 import venv as venv_mod
 from pathlib import Path
@@ -77,7 +78,7 @@ def test_shebang_forms(tmp_path):
     assert venvinfo.made_elsewhere(str(v)) == "/gone/with space"  # pip's trampoline
     tool.write_text("#!/usr/bin/env python3\n")
     assert venvinfo.made_elsewhere(str(v)) is None
-    system = shutil.which("python3") or "/usr/bin/python3"
+    system = os.path.realpath(sys.executable)  # the base python, outside any venv
     tool.write_text(f"#!{system}\n")  # a script of the user's own, for the system python
     assert venvinfo.made_elsewhere(str(v)) is None
     tool.unlink()
