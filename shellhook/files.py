@@ -86,3 +86,11 @@ def logical_cwd() -> str:
         if os.path.isabs(pwd) and os.path.samefile(pwd, "."):
             return os.path.normpath(pwd)
     return os.getcwd()
+
+
+def is_venv_dir(path: str) -> bool:
+    """True when ``path`` is a directory holding a regular ``pyvenv.cfg``."""
+    try:
+        return stat.S_ISREG(os.stat(os.path.join(path, "pyvenv.cfg")).st_mode)
+    except (OSError, ValueError):
+        return False

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from shellhook import tools
-from shellhook.files import read_small_file
+from shellhook.files import is_venv_dir, read_small_file
 from shellhook.toolenv import ToolEnv, tool_variables
 
 MAX_POINTER_BYTES = 4096
@@ -177,14 +177,6 @@ class Resolution:
     def found(self) -> bool:
         """True when a usable venv directory was found."""
         return self.venv is not None
-
-
-def is_venv_dir(path: str) -> bool:
-    """True when ``path`` is a directory holding a regular ``pyvenv.cfg``."""
-    try:
-        return stat.S_ISREG(os.stat(os.path.join(path, "pyvenv.cfg")).st_mode)
-    except (OSError, ValueError):
-        return False
 
 
 def parse_pointer(data: bytes) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shellhook import locations
-from shellhook.files import read_small_file
+from shellhook.files import is_venv_dir, read_small_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -116,14 +116,6 @@ def sha256(data: str) -> bytes:
     return hashlib.sha256(os.fsencode(data)).digest()
 
 
-def is_venv(path: str) -> bool:
-    """True when ``path`` is a directory holding a regular ``pyvenv.cfg``."""
-    try:
-        return stat.S_ISREG(os.stat(os.path.join(path, "pyvenv.cfg")).st_mode)
-    except (OSError, ValueError):
-        return False
-
-
 class ToolLevel:
     """One directory level D as the tools see it, under the asking shell's scope."""
 
@@ -218,7 +210,7 @@ class ToolLevel:
                 names = sorted(e.name for e in it if e.name.startswith(prefix))
         except OSError:
             return []
-        return [os.path.join(store, n) for n in names if is_venv(os.path.join(store, n))]
+        return [os.path.join(store, n) for n in names if is_venv_dir(os.path.join(store, n))]
 
 
 def _expandvars(value: str, env: dict[str, str]) -> str:

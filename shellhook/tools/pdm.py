@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import os
 
-from shellhook.tools.base import Finding, ToolLevel, b64_digest, is_venv, table, text
+from shellhook.files import is_venv_dir
+from shellhook.tools.base import Finding, ToolLevel, b64_digest, table, text
 
 TOOL = "pdm"
 
@@ -36,7 +37,7 @@ def _is_pdm(level: ToolLevel) -> bool:
 def _venv_of(interpreter: str) -> str | None:
     """The venv holding ``interpreter`` (``VENV/bin/python``), or None."""
     venv = os.path.dirname(os.path.dirname(interpreter))
-    return venv if os.path.exists(interpreter) and is_venv(venv) else None
+    return venv if os.path.exists(interpreter) and is_venv_dir(venv) else None
 
 
 def stores(level: ToolLevel) -> list[str]:
@@ -71,7 +72,7 @@ def find(level: ToolLevel) -> Finding | None:
                 declared_by=level.path(".pdm-python"),
                 declared=saved,
             )
-    if is_venv(level.path("env")):
+    if is_venv_dir(level.path("env")):
         return Finding(TOOL, "pdm in-project venv (env)", level.path("env"))
     store = stores(level)[0]
     venvs = level.store_entries(store, env_prefix(level.real))
