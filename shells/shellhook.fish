@@ -486,7 +486,8 @@ function __shellhook_ask --description 'shellhook: ask what this directory needs
         __shellhook_undo forget $__shellhook_manual
     end
     set -g __shellhook_seq (builtin math $__shellhook_seq + 1)
-    if __shellhook_post; and __shellhook_ask_daemon
+    set -l posted ''
+    if __shellhook_post; and set posted 1; and __shellhook_ask_daemon
         set -g __shellhook_nudged ''
     else if test "$argv[1]" = cd -a -n "$status_generation" -a "x$__shellhook_slow" = "x$status_generation"
         return 1   # the next prompt asks
@@ -499,10 +500,16 @@ function __shellhook_ask --description 'shellhook: ask what this directory needs
             test -x "$__shellhook_python"; or __shellhook_uninstalled
             return 0
         end
+        # The one-off Python made the runtime dir (`Y` says where) and started a daemon,
+        # which knows nothing of this shell: tell it what we asked, after applying, so
+        # that it watches this directory and can nudge us.
+        test -n "$posted"; or set posted later
     end
     set -g __shellhook_pwd "$PWD"
     __shellhook_apply
     set -g __shellhook_seen "$VIRTUAL_ENV"
+    test "$posted" = later; and __shellhook_post
+    return 0
 end
 
 function __shellhook_uninstalled --description 'shellhook: uninstalled: undo our activation, unhook'

@@ -113,7 +113,6 @@ def __shellhook_setup(ns):
         sid="",  # session id, once our FIFO pair exists
         rfd=-1,  # reply FIFO (read end)
         wfd=-1,  # request FIFO (write end)
-        pending=False,  # ask again at the next prompt (the daemon does not know us yet)
         stuck=False,  # the daemon did not answer in time
         busy=False,  # applying a reply (a `C` op fires on_chdir: not a new question)
         said=set(),  # warnings already printed in this session
@@ -136,7 +135,7 @@ def __shellhook_setup(ns):
                     os.unlink(path)
             if getenv("SHELLHOOK_SESSION") == st.sid:
                 delenv("SHELLHOOK_SESSION")
-        st.sid, st.rfd, st.wfd, st.pending = "", -1, -1, False
+        st.sid, st.rfd, st.wfd = "", -1, -1
 
     def connect():
         # Create and open this shell's FIFO pair in the private runtime dir, once.
@@ -216,19 +215,21 @@ def __shellhook_setup(ns):
             return False  # no pid file, not a number, gone, or not ours
         return True
 
-    def ask_daemon(fields, seq):
-        if st.stuck:
-            return None
+    def post(fields):
+        # Write the request to our FIFO (connecting first); False when that cannot be done.
         if st.wfd < 0 and not connect():
-            return None
-        if not daemon_alive():
-            return None
+            return False
         data = b"".join(os.fsencode(f) + b"\0" for f in fields)
         try:
             while data:
                 data = data[os.write(st.wfd, data):]
         except OSError:
-            return None  # the request pipe is full: nobody reads it
+            return False  # the request pipe is full: nobody reads it
+        return True
+
+    def ask_daemon(fields, seq):
+        if st.stuck or not daemon_alive() or not post(fields):
+            return None
         ops = read_reply(st.rfd, 0.15, seq)
         if ops is None:
             st.stuck = True
@@ -575,7 +576,6 @@ def __shellhook_setup(ns):
     def ask():
         st.pwd = getenv("PWD")
         st.seq += 1
-        st.pending = False
         seq = str(st.seq)
         # owned: this shell has a deactivate (ours or the venv's) for its activation; the
         # deactivate-off project is exported, so that `exec xonsh` keeps it.
@@ -585,21 +585,22 @@ def __shellhook_setup(ns):
         # The exported variables the venv tools read (shellhook/toolenv.py), then ''.
         tool = [f"{k}={v}" for k, v in env.detype().items() if TOOL_NAMES.fullmatch(k)]
         ops = ask_daemon([*fields, *tool, ""], seq.encode())
-        if ops is None:
+        fell_back = ops is None
+        if fell_back:
             ops = ask_oneshot(fields, seq.encode())
             if ops is None:
                 if not python():
                     guarded(uninstalled)
                 return
-            # A daemon is up now (`Y`) but knows nothing of this shell: tell it where we
-            # are at the next prompt, so that it watches our directory and can nudge us.
-            st.pending = any(op == "Y" for op, _ in ops)
         guarded(apply, ops)
         st.seen = getenv("VIRTUAL_ENV")
+        if fell_back:
+            # The one-off Python made the runtime dir and started a daemon, which knows
+            # nothing of this shell: tell it what we asked, so that it watches our
+            # directory and can nudge us (its answer to this old seq is skipped).
+            post([*fields, *tool, ""])
 
     def nudged():
-        if st.pending:
-            return True
         if st.rfd < 0:
             return False
         try:

@@ -142,9 +142,6 @@ __shellhook_ask_oneshot() {
   __shellhook_read_reply $fd 1
   rc=$?
   exec {fd}<&-
-  # Tell a daemon that is starting what we asked, so it can nudge us later (its reply
-  # to this old seq is skipped).
-  (( rc != 0 )) || [[ -z $__shellhook_wfd ]] || __shellhook_send
   return $rc
 }
 
@@ -335,11 +332,18 @@ __shellhook_ask() {
   __shellhook_pwd=$PWD
   __shellhook_owned=$(( ${+functions[deactivate]} ))
   (( ++__shellhook_seq ))
-  if ! __shellhook_ask_daemon && ! __shellhook_ask_oneshot; then
+  if __shellhook_ask_daemon; then
+    __shellhook_apply
+  elif __shellhook_ask_oneshot; then
+    __shellhook_apply
+    # The one-off Python made the runtime dir and started a daemon, which knows nothing
+    # of this shell: tell it what we asked, so that it watches this directory and can
+    # nudge us (its answer to this old seq is skipped).
+    [[ -n $__shellhook_wfd ]] || __shellhook_connect && __shellhook_send
+  else
     [[ -x $__shellhook_python ]] || __shellhook_uninstalled
     return 0
   fi
-  __shellhook_apply
   __shellhook_seen=${VIRTUAL_ENV-}
 }
 

@@ -144,6 +144,19 @@ def test_venv_created_and_allowed_while_inside_is_activated(sandbox, spawn):
     assert sh.wait_for(lambda: sh.venv() == str(proj / "fancy_name"))
 
 
+def test_a_shell_whose_first_prompt_had_no_daemon_is_nudged_later(sandbox, spawn):
+    # The first prompt is answered by the one-off Python (no runtime dir, no daemon yet):
+    # the daemon it starts must still learn this shell and its directory.
+    proj = sandbox.home / "proj"
+    proj.mkdir()
+    assert sandbox.daemon_pid() is None
+    sh = spawn(cwd=proj)
+    assert sh.venv() is None
+    named = sandbox.make_venv(sandbox.workon_home / "later")
+    (proj / ".venv").write_text("later\n")
+    assert sh.wait_for(lambda: sh.venv() == str(named))
+
+
 def test_pointer_file_to_a_named_venv(sandbox, spawn):
     named = sandbox.make_venv(sandbox.workon_home / "tools")
     proj = sandbox.home / "proj"

@@ -454,3 +454,14 @@ def test_a_pdm_python_file_needs_allow_in_every_shell(sandbox, spawn):
     assert sh.wait_for(lambda: sh.venv() == str(elsewhere))
     out = sh.run("shellhook which")
     assert b"pdm interpreter (.pdm-python)" in out
+
+
+def test_a_venv_made_by_the_tool_in_another_terminal_activates_at_the_next_prompt(
+    sandbox, spawn
+):
+    proj = write(sandbox.home / "src" / "later" / "pyproject.toml", POETRY_PYPROJECT).parent
+    sh = spawn(cwd=proj)
+    assert sh.venv() is None  # poetry's store does not exist yet
+    tool(sandbox, "poetry", "env", "use", PY, cwd=proj)  # "another terminal"
+    made = tool(sandbox, "poetry", "env", "info", "-p", cwd=proj)
+    assert sh.wait_for(lambda: sh.venv() == made)

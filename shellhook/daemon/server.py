@@ -157,6 +157,12 @@ class Daemon:
         self._refresh_workon_children()
         self._reconcile_watches()
         self._scan_rundir()
+        for session in list(self.sessions.values()):
+            if session.last is not None:
+                # Its shell asked before we ran and had its answer from the one-off
+                # Python, which may be stale by now (and which we never saw): it asks
+                # again at its next prompt. (One with no request was nudged already.)
+                self._nudge(session)
         log.info("daemon %d serving %s", os.getpid(), self.rundir)
         while self.running:
             for key, _mask in self.sel.select(self._timeout()):
@@ -356,10 +362,7 @@ class Daemon:
             session.send(frame)
         except OSError as exc:
             log.warning("cannot answer %s: %s", session.sid, exc)
-        roles = resolution_roles(res) + self._home_roles(req)
-        if roles != session.watch:
-            session.watch = roles
-            self._want(session.sid, roles)
+        self._watch_for(session, req, res)
 
     def _answer_timed(self, session: Session, req: protocol.Request) -> None:
         """``_answer``, step by step, timed into the log (SHELLHOOK_DEBUG=1)."""
@@ -378,10 +381,7 @@ class Daemon:
         except OSError as exc:
             log.warning("cannot answer %s: %s", session.sid, exc)
         t.append(time.perf_counter_ns())
-        roles = resolution_roles(res) + self._home_roles(req)
-        if roles != session.watch:
-            session.watch = roles
-            self._want(session.sid, roles)
+        self._watch_for(session, req, res)
         t.append(time.perf_counter_ns())
         steps = ("resolve", "judge", "decide", "send", "watches")
         log.debug(
@@ -391,6 +391,13 @@ class Daemon:
             " ".join(f"{n}={(b - a) // 1000}us" for n, a, b in zip(steps, t, t[1:])),
             (t[4] - t[0]) // 1000,
         )
+
+    def _watch_for(self, session: Session, req: protocol.Request, res: Resolution) -> None:
+        """Watch what the answer ``res`` to ``session``'s request ``req`` depends on."""
+        roles = resolution_roles(res) + self._home_roles(req)
+        if roles != session.watch:
+            session.watch = roles
+            self._want(session.sid, roles)
 
     def _nudge(self, session: Session) -> None:
         try:
@@ -494,6 +501,10 @@ class Daemon:
             if (res, target.usable, target.warning) != session.last_key:
                 log.info("nudging %s", session.sid)
                 self._nudge(session)
+            else:
+                # The same answer may now rest on other paths (a tool's store that did
+                # not exist is nearer now): watch those, or its venv is never seen.
+                self._watch_for(session, req, res)
         self._reconcile_watches()
 
     def _home_roles(self, req: protocol.Request) -> Roles:
