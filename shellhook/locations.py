@@ -35,13 +35,18 @@ def data_dir() -> Path:
 
 
 def state_dir() -> Path:
-    """User state dir: the trust store."""
+    """User state dir: the trust store and the known tool projects."""
     return Path(_dirs().user_state_dir)
 
 
 def trust_dir() -> Path:
     """Directory holding one allow or deny record per file."""
     return state_dir() / "trust"
+
+
+def known_projects_file() -> Path:
+    """The projects whose venv a venv tool made (poetry, pdm...), as lsvenv lists them."""
+    return state_dir() / "projects.json"
 
 
 def config_file() -> Path:

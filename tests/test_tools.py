@@ -9,6 +9,7 @@ then every shell activates such venvs, with the shell's own tool variables.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -456,12 +457,54 @@ def test_a_pdm_python_file_needs_allow_in_every_shell(sandbox, spawn):
     assert b"pdm interpreter (.pdm-python)" in out
 
 
-def test_a_venv_made_by_the_tool_in_another_terminal_activates_at_the_next_prompt(
-    sandbox, spawn
-):
+def test_a_venv_made_by_the_tool_in_another_terminal_activates_at_the_next_prompt(sandbox, spawn):
     proj = write(sandbox.home / "src" / "later" / "pyproject.toml", POETRY_PYPROJECT).parent
     sh = spawn(cwd=proj)
     assert sh.venv() is None  # poetry's store does not exist yet
     tool(sandbox, "poetry", "env", "use", PY, cwd=proj)  # "another terminal"
     made = tool(sandbox, "poetry", "env", "info", "-p", cwd=proj)
     assert sh.wait_for(lambda: sh.venv() == made)
+
+
+def test_lsvenv_lists_the_tool_venvs_of_projects_seen_with_their_tool(sandbox, start_shell):
+    proj = write(sandbox.home / "src" / "listed" / "pyproject.toml", POETRY_PYPROJECT).parent
+    tool(sandbox, "poetry", "env", "use", PY, cwd=proj)
+    made = tool(sandbox, "poetry", "env", "info", "-p", cwd=proj)
+    unseen = write(sandbox.home / "src" / "unseen" / "pyproject.toml", POETRY_PYPROJECT).parent
+    tool(sandbox, "poetry", "env", "use", PY, cwd=unseen)  # never visited: not listed
+    sh = start_shell("bash", cwd=sandbox.home)
+    sh.cd(proj)
+    assert sh.venv() == made
+    out = sh.run("lsvenv").decode()
+    shown = made.replace(str(sandbox.home), "~")
+    assert "* ~/src/listed" in out and f"(poetry: {shown})" in out
+    assert "unseen" not in out
+    rows = json.loads(sandbox.shellhook("lsvenv", "--json").stdout)
+    assert [(r["project"], r["path"], r["tool"]) for r in rows] == [(str(proj), made, "poetry")]
+    # The venv tool's own venv is found as a cd would find it now: removed, it is gone.
+    tool(sandbox, "poetry", "env", "remove", "--all", cwd=proj)
+    assert json.loads(sandbox.shellhook("lsvenv", "--json").stdout) == []
+
+
+def test_known_projects_survive_bad_files_and_stay_bounded(tmp_path, monkeypatch):
+    from shellhook import known
+
+    path = tmp_path / "projects.json"
+    for bad in (b"{", b"[]", b'{"projects": 3}', b"\xff" * 10, b"{}" + b" " * known.MAX_FILE):
+        path.write_bytes(bad)
+        assert known.KnownProjects(path).projects() == {}
+    path.unlink()
+    path.symlink_to(tmp_path / "elsewhere")
+    assert known.KnownProjects(path).projects() == {}  # never followed
+    path.unlink()
+    store = known.KnownProjects(path)
+    monkeypatch.setattr(known, "MAX_PROJECTS", 3)
+    for n in range(5):
+        assert store.remember(f"/p{n}")
+    assert not store.remember("/p4")
+    other = known.KnownProjects(path)
+    assert list(other.projects()) == ["/p2", "/p3", "/p4"]  # the oldest went
+    known.KnownProjects(path).remember("/q")  # another process adds one meanwhile
+    store.remember("/p5")
+    assert "/q" in known.KnownProjects(path).projects()
+    assert oct(path.stat().st_mode & 0o777) == "0o600"

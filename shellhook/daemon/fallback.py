@@ -15,6 +15,7 @@ from shellhook import locations, protocol
 from shellhook.daemon import control
 from shellhook.daemon.sessions import nudge_session
 from shellhook.display import for_terminal
+from shellhook.known import KnownProjects, remember_tool_project
 from shellhook.policy import Context, decide, judge
 from shellhook.resolver import Resolver
 from shellhook.toolenv import tool_variables
@@ -33,7 +34,9 @@ def answer(argv: list[str]) -> int:
         print(f"shellhook: hook: {exc}", file=sys.stderr)
         return 2
     ctx = Context(Resolver(), TrustStore())
-    ops = decide(req, judge(ctx.resolver.resolve(req.pwd, ctx.scope_for(req)), ctx), ctx)
+    res = ctx.resolver.resolve(req.pwd, ctx.scope_for(req))
+    ops = decide(req, judge(res, ctx), ctx)
+    remember_tool_project(KnownProjects(), res)
     try:
         st = control.ensure(replace_stopped=stuck)
         if st.state == "running":

@@ -34,6 +34,7 @@ from shellhook.daemon.sessions import (
     parse_session_file,
     remove_session_files,
 )
+from shellhook.known import KnownProjects, remember_tool_project
 from shellhook.policy import Context, Target, decide, judge, still_current
 from shellhook.resolver import RULE_CHILD, RULE_POINTER, Resolution, Resolver
 from shellhook.trust import PYTHONS, TrustStore, TrustStoreError
@@ -110,6 +111,7 @@ class Daemon:
             os.set_blocking(fd, False)
             os.set_inheritable(fd, False)
         self.ctx = Context(self.resolver, TrustStore())
+        self.known = KnownProjects()
         with contextlib.suppress(TrustStoreError):
             self.ctx.trust.ensure()
         self.sessions: dict[str, Session] = {}
@@ -362,7 +364,7 @@ class Daemon:
             session.send(frame)
         except OSError as exc:
             log.warning("cannot answer %s: %s", session.sid, exc)
-        self._watch_for(session, req, res)
+        self._after_reply(session, req, res)
 
     def _answer_timed(self, session: Session, req: protocol.Request) -> None:
         """``_answer``, step by step, timed into the log (SHELLHOOK_DEBUG=1)."""
@@ -381,16 +383,21 @@ class Daemon:
         except OSError as exc:
             log.warning("cannot answer %s: %s", session.sid, exc)
         t.append(time.perf_counter_ns())
-        self._watch_for(session, req, res)
+        self._after_reply(session, req, res)
         t.append(time.perf_counter_ns())
-        steps = ("resolve", "judge", "decide", "send", "watches")
+        steps = ("resolve", "judge", "decide", "send", "after")
         log.debug(
-            "answer %s seq %s: %s, total %d us (after the reply: watches)",
+            "answer %s seq %s: %s, total %d us (after the reply: watches, lsvenv's projects)",
             session.sid,
             req.seq,
             " ".join(f"{n}={(b - a) // 1000}us" for n, a, b in zip(steps, t, t[1:])),
             (t[4] - t[0]) // 1000,
         )
+
+    def _after_reply(self, session: Session, req: protocol.Request, res: Resolution) -> None:
+        """What answering ``req`` with ``res`` leaves to do once the shell has its reply."""
+        self._watch_for(session, req, res)
+        remember_tool_project(self.known, res)
 
     def _watch_for(self, session: Session, req: protocol.Request, res: Resolution) -> None:
         """Watch what the answer ``res`` to ``session``'s request ``req`` depends on."""
