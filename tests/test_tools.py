@@ -508,3 +508,17 @@ def test_known_projects_survive_bad_files_and_stay_bounded(tmp_path, monkeypatch
     store.remember("/p5")
     assert "/q" in known.KnownProjects(path).projects()
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_mkvenv_name_in_a_poetry_project_links_it_without_a_venv_file(sandbox, spawn):
+    proj = write(sandbox.home / "src" / "po" / "pyproject.toml", POETRY_PYPROJECT).parent
+    sh = spawn(cwd=proj)
+    out = sh.run("mkvenv --without-pip --no-uv po-named")
+    named = sandbox.workon_home / "po-named"
+    assert b"by its .project file (a poetry project" in out
+    assert not os.path.lexists(proj / ".venv")  # poetry would delete it
+    assert (named / ".project").read_text().strip() == str(proj)
+    sh.cd(sandbox.home)
+    assert sh.venv() is None
+    sh.cd(proj)
+    assert sh.venv() == str(named)  # found through the .project link

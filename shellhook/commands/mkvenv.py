@@ -27,6 +27,7 @@ from shellhook.errors import ShellhookError
 from shellhook.files import logical_cwd
 from shellhook.policy import Context, activation_ops, judge, within
 from shellhook.resolver import Resolver, is_venv_dir, read_pointer
+from shellhook.tools import poetry
 from shellhook.trust import TrustStore, TrustStoreError
 
 HELP = (
@@ -177,7 +178,7 @@ def _target(cwd: str, root: str | None, name: str | None, force: bool) -> str:
         target = os.path.join(root, ".venv")
     else:
         target = os.path.join(workon_home(), name)
-        if root is not None:
+        if root is not None and not poetry.is_project(root):
             _check_pointer_slot(root, name, force)
     if ":" in target:
         raise ShellhookError(
@@ -248,9 +249,11 @@ def run(args: argparse.Namespace) -> int:
     )
     pointer: list[bytes] = []
     relink = root is not None and os.path.lexists(os.path.join(root, ".venv"))
+    # poetry deletes a .venv pointer file: there the venv's .project link finds it.
+    poetry_root = bool(name and root and poetry.is_project(root))
 
     def link_project() -> None:
-        if name and root:  # no-clobber unless checked above: a racing mkvenv loses
+        if name and root and not poetry_root:  # no-clobber unless checked above
             pointer.append(venvmake.write_pointer(root, name, replace=relink))
 
     try:
@@ -268,6 +271,11 @@ def run(args: argparse.Namespace) -> int:
     done = f"shellhook: created {path_for_terminal(target)} ({_pip_text(built)})"
     if pointer:
         done += f", linked from {path_for_terminal(os.path.join(root or '', '.venv'))}"
+    elif poetry_root:
+        done += (
+            f", linked to {path_for_terminal(root or '')} by its .project file (a poetry "
+            "project: no .venv pointer, poetry would delete it)"
+        )
     shell = shellops.link()
     if shell is None:
         say(done)

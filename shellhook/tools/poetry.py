@@ -43,6 +43,13 @@ def _is_poetry(pyproject: Table, level: ToolLevel) -> bool:
     )
 
 
+def is_project(d: str) -> bool:
+    """Whether ``d`` is a poetry project (poetry deletes a ``.venv`` file it finds there)."""
+    level = ToolLevel(d, dict(os.environ), os.path.expanduser("~"), None)
+    pyproject = level.toml("pyproject.toml")
+    return pyproject is not None and _is_poetry(pyproject, level)
+
+
 class _Settings:
     """poetry's settings for one project: variable, then poetry.toml, then config.toml."""
 
