@@ -392,7 +392,7 @@ class Resolver:
                 deferred, passed_there, depends = self._level(finding.defer, scope)
                 level.depends += depends
                 if deferred is not None:
-                    deferred = replace(deferred, detail=f"{deferred.detail} ({finding.how})")
+                    deferred = replace(deferred, detail=f"{deferred.detail}; {finding.how}")
                 return deferred, passed_there
         for finding in findings:
             if finding.early and finding.venv and is_venv_dir(finding.venv):
