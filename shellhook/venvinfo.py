@@ -48,8 +48,18 @@ def display_name(venv: str, cfg: dict[str, str] | None = None) -> str:
 
 
 def python_version(cfg: dict[str, str]) -> str:
-    """The Python version recorded in pyvenv.cfg, or ''."""
-    return cfg.get("version_info") or cfg.get("version", "")
+    """The Python version recorded in pyvenv.cfg (``3.11.2``), or ''.
+
+    virtualenv (poetry, pipenv, hatch) writes ``version_info = 3.11.2.final.0``: the
+    release level is dropped unless it is a pre-release (``3.14.0.beta.1`` reads 3.14.0b1).
+    """
+    raw = cfg.get("version_info") or cfg.get("version", "")
+    parts = raw.split(".")
+    if len(parts) == 5 and all(p.isdigit() for p in parts[:3] + parts[4:]):
+        level = {"final": "", "alpha": "a", "beta": "b", "candidate": "rc"}.get(parts[3])
+        if level is not None:
+            return ".".join(parts[:3]) + (level + parts[4] if level else "")
+    return raw
 
 
 def broken_reason(venv: str) -> str | None:

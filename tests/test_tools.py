@@ -522,3 +522,12 @@ def test_mkvenv_name_in_a_poetry_project_links_it_without_a_venv_file(sandbox, s
     assert sh.venv() is None
     sh.cd(proj)
     assert sh.venv() == str(named)  # found through the .project link
+
+
+def test_virtualenv_style_version_info_reads_as_a_version():
+    from shellhook.venvinfo import python_version
+
+    assert python_version({"version_info": "3.11.2.final.0"}) == "3.11.2"  # poetry, pipenv
+    assert python_version({"version_info": "3.14.0.beta.1"}) == "3.14.0b1"
+    assert python_version({"version_info": "3.13.0.candidate.2"}) == "3.13.0rc2"
+    assert python_version({"version": "3.12.1"}) == "3.12.1"  # python -m venv
