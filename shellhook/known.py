@@ -1,7 +1,7 @@
 """The tool projects shellhook has seen: where lsvenv finds venvs that poetry, pipenv,
 pdm, hatch or uv keep outside the project (their stores name no project).
 
-A small JSON map in the state dir, project path -> when last seen, written by whoever
+A small JSON map in the state dir, project path -> when first seen, written by whoever
 answered a shell (the daemon, or the one-off Python) the first time a tool's venv is
 found for that project. Losing it loses nothing but lsvenv rows: a corrupt, oversized or
 unwritable file reads as empty, and a failed save is reported once by the caller.

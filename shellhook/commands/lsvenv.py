@@ -49,7 +49,7 @@ def _tool_project_venvs(known: KnownProjects) -> list[tuple[str, str, str]]:
             res = resolver.resolve(project)
         except OSError:
             continue
-        if res.found and res.tool and res.venv and res.project == project:
+        if res.venv and res.tool and res.project == project:
             found.append((project, res.venv, res.tool))
     return found
 

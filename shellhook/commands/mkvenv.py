@@ -161,9 +161,10 @@ def _activation_ops(cwd: str, target: str, named: bool) -> tuple[shellops.Ops, s
     return ops + activation_ops(protocol.OP_MANUAL, real, project, name), name
 
 
-def _target(cwd: str, root: str | None, name: str | None, force: bool) -> str:
+def _target(cwd: str, root: str | None, name: str | None, force: bool, pointer: bool) -> str:
     """Where the venv goes: ``root/.venv``, or ``$WORKON_HOME/NAME`` (checked: nothing
-    there that ``--force`` may not replace, nothing that blocks the project's pointer)."""
+    there that ``--force`` may not replace, nothing that blocks the project's pointer,
+    when ``pointer`` says it gets one)."""
     store = os.path.realpath(workon_home())
     if root is not None and (is_venv_dir(root) or within(os.path.realpath(root), store)):
         raise ShellhookError(
@@ -178,7 +179,7 @@ def _target(cwd: str, root: str | None, name: str | None, force: bool) -> str:
         target = os.path.join(root, ".venv")
     else:
         target = os.path.join(workon_home(), name)
-        if root is not None and not poetry.is_project(root):
+        if root is not None and pointer:
             _check_pointer_slot(root, name, force)
     if ":" in target:
         raise ShellhookError(
@@ -224,7 +225,9 @@ def run(args: argparse.Namespace) -> int:
         requirements.append(path)
     if args.install and root is None:
         raise ShellhookError("--install needs a project: cd into it first")
-    target = _target(cwd, root, name, args.force)
+    # poetry deletes a .venv pointer file: there the named venv's .project link finds it.
+    poetry_root = bool(name and root and poetry.is_project(root))
+    target = _target(cwd, root, name, args.force, pointer=not poetry_root)
     uv = None if args.no_uv else shutil.which("uv")
     interpreter, request, requires = _choose_interpreter(wanted, cwd, root, uv)
     with_pip = bool(args.with_pip)
@@ -249,8 +252,6 @@ def run(args: argparse.Namespace) -> int:
     )
     pointer: list[bytes] = []
     relink = root is not None and os.path.lexists(os.path.join(root, ".venv"))
-    # poetry deletes a .venv pointer file: there the venv's .project link finds it.
-    poetry_root = bool(name and root and poetry.is_project(root))
 
     def link_project() -> None:
         if name and root and not poetry_root:  # no-clobber unless checked above
