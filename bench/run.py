@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import signal
 import statistics
@@ -44,6 +45,9 @@ from bench.shellspec import (  # noqa: E402
     find_executable,
 )
 from bench.term import Term, TermError  # noqa: E402
+from bench.tools import MAKERS as TOOL_MAKERS  # noqa: E402
+from bench.tools import ToolProject  # noqa: E402
+from bench.tools import build as build_tool_projects  # noqa: E402
 from shellhook import adapters  # noqa: E402  (hook file names, install.sh's rc lines)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,7 +70,12 @@ ROW_ORDER = [
 ]
 METHOD_ORDER = ["pty batch", "pty single", "in-shell", "strace", "pty"]
 
-VARIANT_TITLES = {"none": "no hook", "shellhook": "shellhook", "direnv": "direnv"}
+VARIANT_TITLES = {
+    "none": "no hook",
+    "shellhook": "shellhook",
+    "direnv": "direnv",
+    "autoswitch": "autoswitch",  # zsh-autoswitch-virtualenv, on the poetry project (--autoswitch)
+}
 
 
 def log(message: str) -> None:
@@ -88,13 +97,21 @@ class Settings:
     single_pairs: int = 2  # single cds (into and out of, or there and back) per iteration
     single_gap: float = 0.02  # seconds of idle before each single cd
     quick: bool = False  # a smoke run: every measure once, small; checks, no time judged
+    tools: bool = True  # also cd into each tool's project (uv, poetry, pipenv, pdm, hatch)
+    autoswitch: str | None = None  # zsh-autoswitch-virtualenv's plugin file, to compare
 
     @classmethod
-    def make(cls, iterations: int | None, quick: bool) -> Settings:
-        """Defaults sized for about three minutes on a shared two-core machine."""
+    def make(
+        cls, iterations: int | None, quick: bool, tools: bool = True, autoswitch: str | None = None
+    ) -> Settings:
+        """Defaults sized for about three minutes per shell on a shared two-core machine."""
         if quick:
-            return cls(iterations or 1, 0.01, 100, 40, 6, iterations or 1, 1, quick=True)
-        return cls(iterations or 7, 0.10, 2000, 300, 24, 2 * (iterations or 7))
+            once = iterations or 1
+            return cls(
+                once, 0.01, 100, 40, 6, once, 1, quick=True, tools=tools, autoswitch=autoswitch
+            )
+        it = iterations or 7
+        return cls(it, 0.10, 2000, 300, 24, 2 * it, tools=tools, autoswitch=autoswitch)
 
 
 # -- the sandbox ----------------------------------------------------------------------------
@@ -147,6 +164,7 @@ class Sandbox:
             "DIRENV_LOG_FORMAT": "",  # no "direnv: loading ..." lines
         }
         self.direnv = shutil.which("direnv", path=self.env["PATH"])
+        self.tools: list[ToolProject] = []  # setup_tools() makes them
 
     def shellhook(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run the shellhook CLI in the sandbox."""
@@ -170,18 +188,44 @@ class Sandbox:
                 raise RuntimeError(f"shellhook allow failed: {proc.stderr.strip()}")
             # What `layout python` amounts to for an existing .venv, without running python
             # at each load (which would make direnv look slower than it needs to be).
-            (project / ".envrc").write_text('export VIRTUAL_ENV="$PWD/.venv"\nPATH_add .venv/bin\n')
-            if self.direnv:
-                subprocess.run(
-                    [self.direnv, "allow", str(project)],
-                    env=self.env,
-                    capture_output=True,
-                    timeout=60,
-                    check=True,
-                )
+            self.direnv_allow(project, str(project / ".venv"))
         proc = self.shellhook("daemon", "start")
         if proc.returncode != 0:
             raise RuntimeError(f"shellhook daemon start failed: {proc.stderr.strip()}")
+
+    def direnv_allow(self, project: Path, venv_dir: str) -> None:
+        """An .envrc activating ``venv_dir`` in ``project``, allowed (when direnv is here)."""
+        (project / ".envrc").write_text(
+            f"export VIRTUAL_ENV={shlex.quote(venv_dir)}\nPATH_add {shlex.quote(venv_dir)}/bin\n"
+        )
+        if self.direnv:
+            subprocess.run(
+                [self.direnv, "allow", str(project)],
+                env=self.env,
+                capture_output=True,
+                timeout=60,
+                check=True,
+            )
+
+    def setup_tools(self) -> list[str]:
+        """Each tool's project, made by the tool; notes on those that could not be made.
+
+        Like a user, the sandbox runs ``shellhook allow`` where ``shellhook which`` asks for
+        it (a venv the project declares itself, such as uv's ``.venv`` or pdm's
+        ``.pdm-python``); venvs in a tool's own store need nothing.
+        """
+        self.tools, notes = build_tool_projects(self.home, self.python, self.env)
+        for project in self.tools:
+            self.direnv_allow(project.root, project.venv)
+            if "shellhook allow" in self.shellhook("which", str(self.home / project.into)).stdout:
+                proc = self.shellhook("allow", str(project.root))
+                if proc.returncode != 0:
+                    raise RuntimeError(f"shellhook allow failed: {proc.stderr.strip()}")
+        return notes
+
+    def tool_project(self, phase: str) -> ToolProject:
+        """The project of a tool phase (``tool poetry``)."""
+        return next(p for p in self.tools if phase == f"tool {p.tool}")
 
     def hook_file(self, shell: str) -> Path:
         """``shellhook init SHELL`` written to a file, as install.sh does."""
@@ -305,23 +349,29 @@ def rotations(variants: list[str], count: int) -> Iterator[tuple[int, list[str]]
         yield k, variants[shift:] + variants[:shift]
 
 
-def cd_payload(spec: ShellSpec, phase: str, n: int) -> str:
-    """``n`` cd lines: into/out of project A from HOME, or between A and B from A."""
+def cd_pair(box: Sandbox, spec: ShellSpec, phase: str) -> tuple[str, str]:
+    """The two cd lines a cd phase alternates: into and out of, or there and back."""
     if phase == "inout":
-        pair = spec.cd(PROJECT_A) + "\n" + spec.cd("..") + "\n"
-    else:
-        pair = spec.cd(f"../{PROJECT_B}") + "\n" + spec.cd(f"../{PROJECT_A}") + "\n"
-    return pair * (n // 2)
+        return spec.cd(PROJECT_A), spec.cd("..")
+    if phase == "between":
+        return spec.cd(f"../{PROJECT_B}"), spec.cd(f"../{PROJECT_A}")
+    project = box.tool_project(phase)
+    return spec.cd(spec.quote(project.into)), spec.cd(project.out)
 
 
-def payload(spec: ShellSpec, phase: str, n: int) -> str:
+def cd_payload(box: Sandbox, spec: ShellSpec, phase: str, n: int) -> str:
+    """``n`` cd lines: the phase's pair, repeated."""
+    return "".join(line + "\n" for line in cd_pair(box, spec, phase)) * (n // 2)
+
+
+def payload(box: Sandbox, spec: ShellSpec, phase: str, n: int) -> str:
     """The typed-ahead lines of one batch."""
-    return "\n" * n if phase == "prompt" else cd_payload(spec, phase, n)
+    return "\n" * n if phase == "prompt" else cd_payload(box, spec, phase, n)
 
 
 def phase_start(box: Sandbox, phase: str) -> Path:
-    """Where a phase starts: prompts and cds between projects in A, in/out from HOME."""
-    return box.home if phase == "inout" else box.home / PROJECT_A
+    """Where a phase starts: prompts and cds between projects in A, the others from HOME."""
+    return box.home / PROJECT_A if phase in ("prompt", "between") else box.home
 
 
 def clamp_even(value: float, low: int, high: int) -> int:
@@ -336,33 +386,50 @@ PHASE_LABELS = {
 }
 
 
+def phase_label(phase: str) -> str:
+    """A phase's row label (tool phases: ``cd into/out of poetry project``)."""
+    return PHASE_LABELS.get(phase) or f"cd into/out of {phase.split()[-1]} project"
+
+
+def row_rank(label: str) -> int:
+    """Where a row goes in a shell's table: tool projects right after the cds."""
+    if label in ROW_ORDER:
+        return ROW_ORDER.index(label) * 100
+    tool = label.removeprefix("cd into/out of ").removesuffix(" project")
+    tools = list(TOOL_MAKERS)
+    if tool in tools:
+        return ROW_ORDER.index("cd between projects") * 100 + 1 + tools.index(tool)
+    return ROW_ORDER.index("processes per cd (in/out/between)") * 100 + 1
+
+
 def measure_pty(
     box: Sandbox,
     spec: ShellSpec,
     sessions: dict[str, Session],
     settings: Settings,
     result: ShellResult,
+    phases: tuple[str, ...] = ("prompt", "inout", "between"),
 ) -> None:
     """Batches of typed-ahead lines; per-operation time = batch time / lines."""
     variants = list(sessions)
-    for phase in ("prompt", "inout", "between"):
-        log(f"  {spec.name}: pty, {PHASE_LABELS[phase]}")
+    for phase in phases:
+        log(f"  {spec.name}: pty, {phase_label(phase)}")
         budget = spec.prompt_budget_us if phase == "prompt" else spec.cd_budget_us
-        row = Row(spec.name, PHASE_LABELS[phase], "pty batch", "time", budget)
+        row = Row(spec.name, phase_label(phase), "pty batch", "time", budget)
         limit = settings.max_prompts if phase == "prompt" else settings.max_cds
         sizes: dict[str, int] = {}
         for variant in variants:
             session = sessions[variant]
             session.run(spec.cd(spec.quote(str(phase_start(box, phase)))))
-            session.timed(payload(spec, phase, 10))  # warm-up
+            session.timed(payload(box, spec, phase, 10))  # warm-up
             probe = 20
-            per_op = session.timed(payload(spec, phase, probe)) / probe
+            per_op = session.timed(payload(box, spec, phase, probe)) / probe
             sizes[variant] = clamp_even(settings.batch_seconds / max(per_op, 1e-7), 10, limit)
             row.samples[variant] = []
         for _k, order in rotations(variants, settings.iterations):
             for variant in order:
                 n = sizes[variant]
-                seconds = sessions[variant].timed(payload(spec, phase, n))
+                seconds = sessions[variant].timed(payload(box, spec, phase, n))
                 row.samples[variant].append(seconds / n * 1e6)
         result.batch_sizes[f"pty {phase}"] = sizes
         result.rows.append(row)
@@ -374,20 +441,21 @@ def measure_single(
     sessions: dict[str, Session],
     settings: Settings,
     result: ShellResult,
+    phases: tuple[str, ...] = ("inout", "between"),
 ) -> None:
     """One cd at a time, a pause before each: the latency a user sees (daemon idle)."""
     variants = list(sessions)
-    for phase in ("inout", "between"):
-        log(f"  {spec.name}: pty single, {PHASE_LABELS[phase]}")
+    for phase in phases:
+        log(f"  {spec.name}: pty single, {phase_label(phase)}")
         row = Row(
             spec.name,
-            PHASE_LABELS[phase],
+            phase_label(phase),
             "pty single",
             "time",
             spec.cd_budget_us,
             {v: [] for v in variants},
         )
-        lines = [line + "\n" for line in cd_payload(spec, phase, 2).splitlines()]
+        lines = [line + "\n" for line in cd_pair(box, spec, phase)]
         for variant in variants:
             sessions[variant].run(spec.cd(spec.quote(str(phase_start(box, phase)))))
             sessions[variant].timed("".join(lines))  # warm-up
@@ -609,22 +677,95 @@ def check_startup(
 
 
 def check_activation(
-    box: Sandbox, spec: ShellSpec, sessions: dict[str, Session], result: ShellResult
+    box: Sandbox,
+    spec: ShellSpec,
+    sessions: dict[str, Session],
+    result: ShellResult,
+    into: str = PROJECT_A,
+    want: str | None = None,
 ) -> None:
-    """Each hook must really activate project A's venv, or its figures mean nothing."""
-    want = str(box.home / PROJECT_A / ".venv")
+    """Each hook must really activate the venv of ``into`` (from HOME), or its figures mean
+    nothing (default: project A and its .venv)."""
+    want = want or str(box.home / PROJECT_A / ".venv")
     for variant, session in sessions.items():
-        session.run(spec.cd(spec.quote(str(box.home / PROJECT_A))))
+        session.run(spec.cd(spec.quote(str(box.home / into))))
         out = session.run(spec.show_venv())
         m = re.search(r"VENV<([^%>'\"\r\n]*)>", out)
         got = m.group(1) if m else "?"
         expected = "" if variant == "none" else want
         result.check(
-            f"{VARIANT_TITLES[variant]}: cd into {PROJECT_A} gives VIRTUAL_ENV={expected!r}",
+            f"{VARIANT_TITLES[variant]}: cd into {into} gives VIRTUAL_ENV={expected!r}",
             got == expected,
             f"got {got!r}",
         )
         session.run(spec.cd(spec.quote(str(box.home))))
+
+
+def measure_tools(
+    box: Sandbox,
+    spec: ShellSpec,
+    sessions: dict[str, Session],
+    settings: Settings,
+    result: ShellResult,
+    autoswitch: Session | None,
+) -> None:
+    """cd into and out of each tool's project: the right venv, its time, its processes.
+
+    zsh-autoswitch-virtualenv (``autoswitch``) joins on the poetry project, the one it
+    knows by asking poetry.
+    """
+    for project in box.tools:
+        phase = f"tool {project.tool}"
+        chosen = dict(sessions)
+        if autoswitch is not None and project.tool == "poetry":
+            chosen["autoswitch"] = autoswitch
+        check_activation(box, spec, chosen, result, project.into, project.venv)
+        measure_pty(box, spec, chosen, settings, result, (phase,))
+        measure_single(box, spec, chosen, settings, result, (phase,))
+    if not box.tools:
+        return
+    log(f"  {spec.name}: processes per cd into/out of tool projects (strace)")
+    row = Row(spec.name, "processes per cd into/out of tool projects", "strace", "count", 0.0)
+    every = "".join(cd_payload(box, spec, f"tool {p.tool}", 2) for p in box.tools)
+    n = 2 * len(box.tools)
+    chosen = dict(sessions, **({"autoswitch": autoswitch} if autoswitch else {}))
+    for variant, session in chosen.items():
+        session.run(spec.cd(spec.quote(str(box.home))))
+        text = every if variant != "autoswitch" else cd_payload(box, spec, "tool poetry", 2)
+        session.timed(text)  # warm-up
+        counted = strace_count(session, text, box.root / f"strace.{spec.name}")
+        if isinstance(counted, str):
+            result.notes.append(counted)
+            return
+        ops = n if variant != "autoswitch" else 2
+        row.samples[variant] = [counted[0] / ops]  # the end mark is a builtin: no process
+    result.rows.append(row)
+    added = row.added()
+    result.check(
+        "no process spawned (cd into/out of tool projects)",
+        added is not None and added <= 0,
+        f"{fmt_count(added, signed=True)} per operation",
+    )
+
+
+def autoswitch_session(
+    box: Sandbox, spec: ShellSpec, settings: Settings, result: ShellResult
+) -> Session | None:
+    """zsh with zsh-autoswitch-virtualenv's plugin (``--autoswitch``), when it applies."""
+    if not settings.autoswitch or spec.name != "zsh":
+        return None
+    if not any(p.tool == "poetry" for p in box.tools):
+        result.notes.append("autoswitch: no poetry project to compare it on")
+        return None
+    rcdir = box.root / "rc" / f"{spec.name}-autoswitch"
+    rcdir.mkdir(parents=True)
+    plugin = spec.quote(str(Path(settings.autoswitch).resolve()))
+    # Its own start-up file line, quiet (no "Switching to ..." line at each cd).
+    spec.rc_path(rcdir).write_text(
+        spec.rc_text("shellhook", f"AUTOSWITCH_SILENT=1; source {plugin}")
+    )
+    result.notes.append(f"autoswitch: zsh-autoswitch-virtualenv from {settings.autoswitch}")
+    return Session(spec, "autoswitch", rcdir, box.env, box.home)
 
 
 def skip_reason(name: str, box: Sandbox) -> str | None:
@@ -660,6 +801,7 @@ def bench_shell(box: Sandbox, name: str, settings: Settings) -> ShellResult:
         rcdirs[variant] = rcdir
     log(f"{name}: {result.version}")
     sessions: dict[str, Session] = {}
+    autoswitch: Session | None = None
     try:
         for variant in variants:
             sessions[variant] = Session(spec, variant, rcdirs[variant], box.env, box.home)
@@ -668,8 +810,11 @@ def bench_shell(box: Sandbox, name: str, settings: Settings) -> ShellResult:
         measure_single(box, spec, sessions, settings, result)
         measure_inshell(box, spec, sessions, settings, result)
         measure_processes(box, spec, sessions, settings, result)
+        if settings.tools:
+            autoswitch = autoswitch_session(box, spec, settings, result)
+            measure_tools(box, spec, sessions, settings, result, autoswitch)
     finally:
-        for session in sessions.values():
+        for session in [*sessions.values(), *([autoswitch] if autoswitch else [])]:
             session.close()
     measure_startup(box, spec, rcdirs, settings, result)
     # The README's one-line recipe (`eval "$(shellhook init bash)"`): Python at each start.
@@ -688,12 +833,7 @@ def bench_shell(box: Sandbox, name: str, settings: Settings) -> ShellResult:
         suffix=", one-line recipe",
         budget=EVAL_STARTUP_BUDGET_US,
     )
-    result.rows.sort(
-        key=lambda r: (
-            ROW_ORDER.index(r.label) if r.label in ROW_ORDER else 99,
-            METHOD_ORDER.index(r.method),
-        )
-    )
+    result.rows.sort(key=lambda r: (row_rank(r.label), METHOD_ORDER.index(r.method)))
     return result
 
 
@@ -732,8 +872,13 @@ def render(
     settings: Settings,
     elapsed: float,
     load: tuple[float, ...],
+    notes: list[str] | None = None,
 ) -> str:
     """The table and its notes."""
+    # zsh-autoswitch-virtualenv gets columns only when it was measured (--autoswitch).
+    others = (
+        ["autoswitch"] if any("autoswitch" in r.samples for x in results for r in x.rows) else []
+    )
     header = [
         "shell",
         "measure",
@@ -741,17 +886,19 @@ def render(
         "no hook",
         "shellhook",
         "direnv",
+        *others,
         "added",
         "budget",
         "mark",
         "×no hook",
         "×direnv",
+        *[f"×{o}" for o in others],
     ]
     lines: list[list[str]] = []
     for res in results:
         for row in res.rows:
             fmt = fmt_time if row.kind == "time" else fmt_count
-            med = {v: row.median(v) for v in VARIANTS}
+            med = {v: row.median(v) for v in [*VARIANTS, *others]}
             budget = (
                 "-"
                 if row.budget is None
@@ -776,15 +923,20 @@ def render(
                     fmt(med["none"]),
                     fmt(med["shellhook"]),
                     fmt(med["direnv"]) if "direnv" in row.samples else "n/a",
+                    *[fmt(med[o]) if o in row.samples else "n/a" for o in others],
                     fmt(row.added(), signed=True),
                     budget,
                     row.mark(settings.quick),
                     ratio_none,
                     ratio_direnv,
+                    *[
+                        fmt_ratio(med["shellhook"], med[o]) if row.kind == "time" else "-"
+                        for o in others
+                    ],
                 ]
             )
     widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
-    right = {3, 4, 5, 6, 9, 10}
+    right = set(range(3, len(header))) - {header.index("budget"), header.index("mark")}
 
     def fmt_line(cells: list[str]) -> str:
         return "  ".join(
@@ -826,6 +978,8 @@ def render(
             )
     for name, reason in skipped.items():
         out.append(f"{name}: skipped: {reason}")
+    for note in notes or []:
+        out.append(f"note: {note}")
     return "\n".join(out)
 
 
@@ -857,6 +1011,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="skip the daemon's scenarios (bench/daemon.py: noisy directory, 50 shells)",
     )
+    parser.add_argument(
+        "--no-tools",
+        action="store_true",
+        help="skip the tool projects (uv, poetry, pipenv, pdm, hatch venvs made by the tools)",
+    )
+    parser.add_argument(
+        "--autoswitch",
+        metavar="PLUGIN",
+        help="zsh-autoswitch-virtualenv's autoswitch_virtualenv.plugin.zsh: compare it on "
+        "the poetry project in zsh",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write every sample as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the sandbox directory")
     return parser.parse_args(argv)
@@ -865,17 +1030,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the table."""
     args = parse_args(argv)
-    settings = Settings.make(args.iterations, args.quick)
+    settings = Settings.make(args.iterations, args.quick, not args.no_tools, args.autoswitch)
     shells = [s.strip() for s in args.shells.split(",") if s.strip()]
     load = os.getloadavg()
     started = time.monotonic()
     box = Sandbox(keep=args.keep)
     results: list[ShellResult] = []
     skipped: dict[str, str] = {}
+    notes: list[str] = []
     try:
         log(f"sandbox {box.root}: making projects, starting the daemon")
         try:
             box.setup()
+            if settings.tools:
+                log("making the tools' projects (offline)")
+                notes = box.setup_tools()
         except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
             log(f"cannot set up the sandbox: {exc}")
             return 1
@@ -905,7 +1074,7 @@ def main(argv: list[str] | None = None) -> int:
             args.keep,
         )
     elapsed = time.monotonic() - started
-    print(render(results, skipped, settings, elapsed, load))
+    print(render(results, skipped, settings, elapsed, load, notes))
     if daemon_report:
         print("\n" + daemon_report)
     if args.json:
