@@ -478,18 +478,15 @@ class NullWatcher(Watcher):
 def make_watcher() -> Watcher:
     """The backend for this platform (see the module's docstring); a NullWatcher when
     none can start (the inotify instance limit reached: the daemon still serves)."""
-    if sys.platform.startswith("linux") and os.environ.get("SHELLHOOK_WATCHDOG_OBSERVER") != "1":
-        try:
-            return InotifyWatcher()
-        except (ImportError, OSError, AttributeError) as exc:
-            reason = exc
-    else:
-        reason = None
     try:
-        watcher: Watcher = ObserverWatcher()
-    except (ImportError, OSError) as exc:
+        if (
+            sys.platform.startswith("linux")
+            and os.environ.get("SHELLHOOK_WATCHDOG_OBSERVER") != "1"
+        ):
+            # watchdog's observer is inotify here too: when ours cannot start (the
+            # instance limit), neither can it, and it would fail only at the first watch.
+            return InotifyWatcher()
+        return ObserverWatcher()
+    except (ImportError, OSError, AttributeError) as exc:
         log.warning("no file watching (%s): answers computed on each request", exc)
         return NullWatcher()
-    if reason is not None:
-        log.warning("inotify unavailable (%s): using watchdog's observer", reason)
-    return watcher
