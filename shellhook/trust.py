@@ -197,11 +197,15 @@ def checked_paths(res: Resolution) -> list[tuple[str, str]]:
     files run at every start of its python)."""
     assert res.venv is not None
     paths = [(res.pointer_path, res.pointer_path)] if res.pointer_path else []
-    inside = ["", "bin", "pyvenv.cfg"]
-    pattern = os.path.join(glob.escape(res.venv), "lib", "python*", "site-packages")
-    inside += sorted(os.path.relpath(p, res.venv) for p in glob.glob(pattern))[:4]
-    paths += [(os.path.join(res.venv, p) if p else res.venv, res.venv) for p in inside]
+    inside = [res.venv, *(os.path.join(res.venv, p) for p in ("bin", "pyvenv.cfg"))]
+    paths += [(path, res.venv) for path in (*inside, *site_packages(res.venv))]
     return paths
+
+
+def site_packages(venv: str) -> list[str]:
+    """The venv's site-packages directories (at most 4: one per Python, in practice)."""
+    pattern = os.path.join(glob.escape(venv), "lib", "python*", "site-packages")
+    return sorted(glob.glob(pattern))[:4]
 
 
 def runs(venv: str) -> dict[str, str | None]:

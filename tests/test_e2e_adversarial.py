@@ -121,6 +121,24 @@ def test_allow_is_bound_to_what_runs(sandbox, spawn, other_uid):
     assert sh.venv() == str(venv)  # each undone: the allow holds again
 
 
+def test_a_chmod_in_place_is_heard_at_the_next_prompt(sandbox, spawn):
+    """Case 23 without a cd: a chmod of site-packages or of the project (directories
+    trust checks, below the venv's own watch) changes the answer at the next prompt,
+    both ways. A ``chmod -R`` that is still running when the daemon's debounce ends
+    would otherwise leave a stale refusal."""
+    proj = sandbox.project("proj")
+    venv = proj / ".venv"
+    (site,) = venv.glob("lib/python*/site-packages")
+    sh = spawn()
+    sh.cd(proj)
+    assert sh.venv() == str(venv)
+    for path, mode in ((site, 0o755), (proj, 0o755)):
+        path.chmod(0o777)
+        assert sh.wait_for(lambda: sh.venv() is None), path
+        path.chmod(mode)
+        assert sh.wait_for(lambda: sh.venv() == str(venv)), path
+
+
 @pytest.mark.parametrize("shell", ["bash", "zsh"])
 def test_the_suggested_allow_runs_for_a_name_with_control_characters(sandbox, start_shell, shell):
     """Case 59: the notice's command, pasted, allows exactly that project."""

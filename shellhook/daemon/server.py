@@ -37,7 +37,7 @@ from shellhook.daemon.sessions import (
 from shellhook.known import KnownProjects, remember_tool_project
 from shellhook.policy import Context, Target, decide, judge, still_current
 from shellhook.resolver import RULE_CHILD, RULE_POINTER, Resolution, Resolver
-from shellhook.trust import PYTHONS, TrustStore, TrustStoreError
+from shellhook.trust import PYTHONS, TrustStore, TrustStoreError, site_packages
 
 log = logging.getLogger("shellhook.daemon")
 
@@ -59,6 +59,7 @@ TRUST = "trust"  # the trust store's directories: records (not write_atomic's te
 CONFIG = "config"  # the config dir: config.toml
 TOOL_FILE = "tool-file"  # a file a venv tool's answer read: pyproject.toml, poetry.toml...
 STORE = "store"  # a venv tool's store (or its nearest existing ancestor): venvs come and go
+MODE = "mode"  # a directory whose owner and mode trust checks (the project, site-packages)
 
 ROLE_FLAGS = {
     RUNDIR: w.ENTRIES | w.WRITES,
@@ -72,6 +73,7 @@ ROLE_FLAGS = {
     CONFIG: w.ENTRIES | w.WRITES,
     TOOL_FILE: w.FILE | w.WRITES | w.ATTRS,
     STORE: w.ENTRIES,
+    MODE: w.ATTRS,
 }
 VENV_NAMES = ("pyvenv.cfg", "bin", ".project")
 LEVEL_NAMES = (".venv", "venv", *tools.PROJECT_FILES)
@@ -84,13 +86,18 @@ def resolution_roles(res: Resolution) -> Roles:
     """What the answer ``res`` depends on, path by path.
 
     ``res.watch`` is every level walked, then (for a venv) the venv and its ``bin``;
-    ``res.depends`` the files and stores the venv tools' answers read.
+    ``res.depends`` the files and stores the venv tools' answers read. The other
+    directories whose mode trust checks are watched for attribute changes, so a chmod
+    that fixes (or breaks) a venv is heard without a cd.
     """
     levels = res.watch
     roles: list[tuple[str, str]] = []
     if res.venv is not None and res.watch[-2:] == (res.venv, os.path.join(res.venv, "bin")):
         levels = res.watch[:-2]
         roles += [(res.venv, VENV), (res.watch[-1], BIN)]
+    if res.venv is not None and res.project is not None:
+        roles += [(os.path.realpath(res.project), MODE)]
+        roles += [(path, MODE) for path in site_packages(res.venv)]
     roles += [(path, LEVEL) for path in levels]
     if res.rule == RULE_POINTER and res.pointer_path:
         roles.append((res.pointer_path, POINTER))
@@ -129,6 +136,8 @@ class Daemon:
         # Reply frames without their seq, per request (but its seq) and judgement: most
         # requests repeat one made before (cd back and forth). Dropped with _judged.
         self._replies: dict[tuple, bytes] = {}
+        # What each answer depends on (resolution_roles globs site-packages). Dropped too.
+        self._depends: dict[tuple, Roles] = {}
         # Watched whatever the shells do: new shells, named venvs, trust, config.
         home = self.resolver.workon_home
         self.static_roles: Roles = (
@@ -401,7 +410,13 @@ class Daemon:
 
     def _watch_for(self, session: Session, req: protocol.Request, res: Resolution) -> None:
         """Watch what the answer ``res`` to ``session``'s request ``req`` depends on."""
-        roles = resolution_roles(res) + self._home_roles(req)
+        key = (res, res.watch, res.depends)  # (the walk is not part of equality)
+        roles = self._depends.get(key)
+        if roles is None:
+            if len(self._depends) >= 4096:
+                self._depends.clear()
+            roles = self._depends[key] = resolution_roles(res)
+        roles += self._home_roles(req)
         if roles != session.watch:
             session.watch = roles
             self._want(session.sid, roles)
@@ -451,6 +466,7 @@ class Daemon:
     def _dirty(self) -> None:
         self._judged.clear()
         self._replies.clear()
+        self._depends.clear()
         self.last_event = time.monotonic()
         if self.dirty_since is None:
             self.dirty_since = self.last_event
