@@ -233,3 +233,36 @@ def pytest_report_header(config):
     return "shells: " + ", ".join(
         f"{n}={'yes' if shutil.which(DRIVERS[n].executable) else 'MISSING'}" for n in SHELLS
     )
+
+
+# Figures the adversarial tests measure (issue 13): printed in the run's summary, so a
+# CI log carries them. Keys name what was counted; a test adds to a key or keeps a maximum.
+FIGURES: dict[str, float] = {}
+
+
+class Figures:
+    """What a test reports for the summary: counts add up, maxima keep the largest."""
+
+    def add(self, name: str, amount: float = 1) -> None:
+        """Add ``amount`` to the count ``name`` (made 0 first)."""
+        FIGURES[name] = FIGURES.get(name, 0) + amount
+
+    def most(self, name: str, value: float) -> None:
+        """Keep ``value`` as ``name`` when it is the largest seen."""
+        FIGURES[name] = max(FIGURES.get(name, value), value)
+
+
+@pytest.fixture
+def figures() -> Figures:
+    """Record a figure for the run's summary (see ``Figures``)."""
+    return Figures()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The figures the tests recorded, one per line, sorted by name."""
+    if FIGURES:
+        terminalreporter.section("shellhook figures")
+        for name in sorted(FIGURES):
+            value = FIGURES[name]
+            shown = f"{value:g}" if isinstance(value, float) else str(value)
+            terminalreporter.write_line(f"{name}: {shown}")
