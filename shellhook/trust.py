@@ -3,10 +3,15 @@
 One file per record under the user state dir: ``allow/<key>.json`` binds the canonical
 project path to the venv's canonical path (and a pointer file's content);
 ``deny/<key>`` blocks a project by path alone, so it survives edits and beats allow.
+A change of kind writes the new record before it removes the other, one writer at a
+time: a save killed between the two leaves both (denied: the old state of an allow, the
+new one of a deny), never neither (case 53).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import glob
 import grp
@@ -15,6 +20,7 @@ import json
 import os
 import pwd
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -334,26 +340,43 @@ class TrustStore:
         }
         key = _key(project)
         try:
-            (self._dir("deny", create=True) / key).unlink(missing_ok=True)
-            remove_stale_temps(self._dir("allow", create=True))
-            write_atomic(
-                self._dir("allow", create=True) / f"{key}.json",
-                json.dumps(record, indent=1).encode(),
-            )
+            allow, deny = self._dir("allow", create=True), self._dir("deny", create=True)
+            with self._writing():
+                remove_stale_temps(allow)
+                write_atomic(allow / f"{key}.json", json.dumps(record, indent=1).encode())
+                (deny / key).unlink(missing_ok=True)  # only now: until here, still denied
         except OSError as exc:
             raise TrustStoreError(f"cannot write trust record: {exc}") from None
 
     def deny(self, project: str) -> None:
-        """Block ``project`` by path; removes its allow record."""
+        """Block ``project`` by path; removes its allow record, even when the deny
+        record cannot be written (a full disk): a failed deny still revokes."""
         key = _key(project)
         try:
-            (self._dir("allow", create=True) / f"{key}.json").unlink(missing_ok=True)
-            write_atomic(
-                self._dir("deny", create=True) / key,
-                (os.path.realpath(project) + "\n").encode("utf-8", "surrogateescape"),
-            )
+            allow, deny = self._dir("allow", create=True), self._dir("deny", create=True)
+            with self._writing():
+                try:
+                    write_atomic(
+                        deny / key,
+                        (os.path.realpath(project) + "\n").encode("utf-8", "surrogateescape"),
+                    )
+                finally:
+                    (allow / f"{key}.json").unlink(missing_ok=True)
         except OSError as exc:
             raise TrustStoreError(f"cannot write deny record: {exc}") from None
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Be the store's one writer (an flock on its directory, which the kernel drops
+        when the holder dies), so two changes never interleave their steps; without the
+        lock (a file system refusing it) when it cannot be had."""
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def forget(self, project: str) -> list[str]:
         """Remove both records for ``project``; the kinds that existed ("allow", "deny")."""
