@@ -25,6 +25,7 @@ from shellhook.files import is_venv_dir, read_small_file
 from shellhook.toolenv import ToolEnv, tool_variables
 
 MAX_POINTER_BYTES = 4096
+MAX_ANSWERS = 4096  # whole answers memoized (see Resolver.resolve)
 MAX_SCAN_ENTRIES = 2000  # a level with more entries is not scanned for fancy-named venvs
 
 RULE_POINTER = "pointer"
@@ -260,6 +261,9 @@ class Resolver:
         self._links: dict[str, dict[str, str]] = {}
         self._homes: set[str] = set()  # every $WORKON_HOME resolved under
         self._dependents: dict[str, set[str]] = {}  # tool file or store -> cached levels
+        # Whole answers whose every level is cached: a repeated cd costs one lookup.
+        # Any invalidation drops them all (invalidations are rare: relevant changes only).
+        self._answers: dict[tuple[str, Scope], Resolution] = {}
 
     @property
     def workon_home(self) -> str:
@@ -268,6 +272,7 @@ class Resolver:
 
     def invalidate(self, path: str | None = None) -> None:
         """Forget cached knowledge about ``path`` (a changed directory), or everything."""
+        self._answers.clear()
         if path is None:
             self._levels.clear()
             self._links.clear()
@@ -293,6 +298,20 @@ class Resolver:
         level is first read.)
         """
         scope = scope or self.scope
+        key = (directory, scope)
+        answer = self._answers.get(key)
+        if answer is not None:
+            return answer
+        answer = self._walk(directory, scope)
+        levels = answer.watch[: len(answer.watch) - 2] if answer.found else answer.watch
+        if all(scope in self._levels.get(d, ()) for d in levels):
+            if len(self._answers) >= MAX_ANSWERS:
+                self._answers.clear()
+            self._answers[key] = answer
+        return answer
+
+    def _walk(self, directory: str, scope: Scope) -> Resolution:
+        """``resolve`` without the memo of whole answers."""
         self._homes.add(scope.workon_home)
         excluded = scope.excluded
         current = os.path.abspath(directory)

@@ -36,7 +36,7 @@ from shellhook.daemon.sessions import (
 )
 from shellhook.known import KnownProjects, remember_tool_project
 from shellhook.policy import Context, Target, decide, judge, still_current
-from shellhook.resolver import RULE_CHILD, RULE_POINTER, Resolution, Resolver
+from shellhook.resolver import RULE_CHILD, Resolution, Resolver
 from shellhook.trust import PYTHONS, TrustStore, TrustStoreError, site_packages
 
 log = logging.getLogger("shellhook.daemon")
@@ -75,6 +75,8 @@ ROLE_FLAGS = {
     STORE: w.ENTRIES,
     MODE: w.ATTRS,
 }
+# The roles of the paths trust.permissions_stamp reads (pyvenv.cfg: through VENV).
+MODE_ROLES = frozenset({VENV, BIN, POINTER, MODE})
 VENV_NAMES = ("pyvenv.cfg", "bin", ".project")
 LEVEL_NAMES = (".venv", "venv", *tools.PROJECT_FILES)
 DEPENDENCY_ROLES = {tools.DEP_FILE: TOOL_FILE, tools.DEP_DIR: STORE}
@@ -99,7 +101,7 @@ def resolution_roles(res: Resolution) -> Roles:
         roles += [(os.path.realpath(res.project), MODE)]
         roles += [(path, MODE) for path in site_packages(res.venv)]
     roles += [(path, LEVEL) for path in levels]
-    if res.rule == RULE_POINTER and res.pointer_path:
+    if res.pointer_path:  # a .venv pointer, or the file a tool's answer came from
         roles.append((res.pointer_path, POINTER))
     roles += [(path, DEPENDENCY_ROLES[kind]) for path, kind in res.depends]
     return tuple(roles)
@@ -327,15 +329,23 @@ class Daemon:
 
     def _judge(self, res: Resolution) -> Target:
         """``res`` judged, after ``_resolve``. The key holds the resolution's scope
-        ($WORKON_HOME decides trust too); a cached refusal is re-checked against the
-        files' owner and mode (a chmod may not be heard)."""
+        ($WORKON_HOME decides trust too); a cached judgement is re-checked against the
+        files' owner and mode unless a chmod of any of them would be heard."""
         if res.venv is not None and not self.watcher.is_watched(res.venv):
             return judge(res, self.ctx)  # its changes would not be heard: never cached
         key = (res, self.ctx.trust.generation())
         target = self._judged.get(key)
-        if target is None or not still_current(target):
+        if target is None or not (self._modes_heard(res) or still_current(target)):
             target = self._judged[key] = judge(res, self.ctx)
         return target
+
+    def _modes_heard(self, res: Resolution) -> bool:
+        """Whether every path whose owner and mode trust checks for ``res`` is watched
+        for attribute changes (a new or changed watch drops the judgements: ``_added``)."""
+        roles = self._depends.get((res, res.watch, res.depends))
+        return roles is not None and all(
+            self.watcher.is_watched(path) for path, role in roles if role in MODE_ROLES
+        )
 
     def _reply(self, req: protocol.Request, target: Target) -> bytes:
         """The reply frame for ``req``: what ``decide`` says, encoded (memoized)."""
