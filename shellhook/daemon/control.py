@@ -30,6 +30,7 @@ KEPT_ENV = (
     "WORKON_HOME",
     "SHELLHOOK_IDLE_EXIT",
     "SHELLHOOK_DEBUG",  # 1: the daemon logs each answer's steps, timed
+    "SHELLHOOK_DEBUG_DELAY",  # seconds the daemon sleeps before each reply (fault tests)
     "SHELLHOOK_WATCHDOG_OBSERVER",  # 1: watchdog's observer even on Linux (comparisons)
 )
 

@@ -46,6 +46,19 @@ DEBOUNCE_MAX = 0.25
 RESCAN = 1.0  # seconds between scans of a runtime dir that cannot be watched
 IDLE_EXIT = float(os.environ.get("SHELLHOOK_IDLE_EXIT", "900"))
 
+
+def _debug_delay(value: str) -> float:
+    """``SHELLHOOK_DEBUG_DELAY``: seconds (at most 60) to sleep before each reply, for
+    fault-injection tests (a slow daemon); 0 when unset or not a number."""
+    try:
+        delay = float(value)
+    except ValueError:
+        return 0.0
+    return min(delay, 60.0) if delay > 0 else 0.0
+
+
+DEBUG_DELAY = _debug_delay(os.environ.get("SHELLHOOK_DEBUG_DELAY", ""))  # read once
+
 # What a watched path is to the daemon (DESIGN §6): each role asks the kernel for the
 # changes that can alter an answer, and names which entries matter (``_relevant``).
 RUNDIR = "rundir"  # shells' session files appear; fish's request files are written
@@ -314,7 +327,7 @@ class Daemon:
             self._detach(session)
             return
         for req in requests:
-            if self.debug:
+            if self.debug or DEBUG_DELAY:
                 self._answer_timed(session, req)
             else:
                 self._answer(session, req)
@@ -386,7 +399,8 @@ class Daemon:
         self._after_reply(session, req, res)
 
     def _answer_timed(self, session: Session, req: protocol.Request) -> None:
-        """``_answer``, step by step, timed into the log (SHELLHOOK_DEBUG=1)."""
+        """``_answer``, step by step, timed into the log (SHELLHOOK_DEBUG=1); with
+        SHELLHOOK_DEBUG_DELAY, after a sleep before the reply (a slow daemon, for tests)."""
         t = [time.perf_counter_ns()]
         self.stats["requests"] += 1
         res = self._resolve(req)
@@ -396,6 +410,15 @@ class Daemon:
         frame = self._reply(req, target)
         session.last = req
         session.last_key = (res, target.usable, target.warning)
+        if DEBUG_DELAY:
+            log.info(
+                "delaying the answer to %s seq %s (%r) by %gs",
+                session.sid,
+                req.seq,
+                req.pwd,
+                DEBUG_DELAY,
+            )
+            time.sleep(DEBUG_DELAY)
         t.append(time.perf_counter_ns())
         try:
             session.send(frame)
