@@ -145,7 +145,7 @@ def _made_by_command(venv: str) -> str | None:
     for raw in data.splitlines():
         key, sep, value = raw.partition(b"=")
         if sep and key.strip().lower() == b"command":
-            command = os.fsdecode(value.strip())
+            command = os.fsdecode(value.lstrip())  # a path may end in a space
             break
     else:
         return None
@@ -155,7 +155,9 @@ def _made_by_command(venv: str) -> str | None:
         return None
     rest = " " + command[at + len(marker) :]
     starts = [i + 1 for i in range(len(rest) - 1) if rest[i : i + 2] == " /"]
-    if not starts or any(_same_file(rest[i:], venv) for i in starts):
+    if not starts or any(
+        _same_file(p, venv) for i in starts for p in (rest[i:], rest[i:].rstrip())
+    ):
         return None
     prompt_end = rest.find('" ', rest.find('--prompt="'))
     after = [i for i in starts if i > prompt_end] if '--prompt="' in rest else starts

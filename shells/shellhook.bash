@@ -14,6 +14,14 @@
 __shellhook_loaded=1
 builtin unset SHELLHOOK_SESSION   # a parent's: ours is set when we connect
 
+# Root runs only a shellhook of root's own: a root shell that keeps a user's HOME and rc
+# files (`sudo -E bash`) would otherwise start a root daemon from the user's files.
+if ((EUID == 0)) && [[ -e $__shellhook_python ]] && ! [[ -O $__shellhook_python &&
+  -O ${__shellhook_python%/*} && -O ${__shellhook_python%/*/*} ]]; then
+  builtin printf "shellhook: off in this root shell: %s is not root's\n" "$__shellhook_python" >&2
+  return 0
+fi
+
 __shellhook_pwd=''          # $PWD when we last asked
 __shellhook_seen=''         # $VIRTUAL_ENV after we last applied a reply
 __shellhook_seq=0
@@ -86,17 +94,24 @@ __shellhook_read_reply() {
 
 __shellhook_read_file() {
   # The reply frame in regular file $1, read with one builtin (mapfile splits at NULs):
-  # ours when it is complete and carries our seq. Anything else (an older frame, one
-  # being rewritten) goes through the field-by-field reader, which skips what is not ours.
+  # ours when it starts with our seq and has an E, the first of which ends it (after it
+  # may lie the tail of a longer, older frame being rewritten in place). Anything else is
+  # skipped: another seq, a frame without E, one over 64 KiB or 256 fields (the daemon
+  # writes a few hundred bytes: reading more would hold the prompt).
   local -a f
-  [[ -f $1 ]] && builtin mapfile -d '' -t f <"$1" 2>/dev/null || return 1
-  local n=${#f[@]}
-  if ((n >= 4)) && [[ ${f[0]} == R && ${f[1]} == "$__shellhook_seq" && ${f[n - 2]} == E ]]
-  then
-    __shellhook_reply=("${f[@]:2:n-4}")
+  local size i n
+  [[ -f $1 ]] || return 1
+  { IFS= builtin read -r -d '' -N 65536 size; } <"$1" 2>/dev/null   # NULs are dropped
+  ((${#size} < 65536)) || return 1
+  builtin mapfile -d '' -n 256 -t f <"$1" 2>/dev/null || return 1
+  n=${#f[@]}
+  ((n >= 4)) && [[ ${f[0]} == R && ${f[1]} == "$__shellhook_seq" ]] || return 1
+  for ((i = 2; i + 1 < n; i += 2)); do
+    [[ ${f[i]} == E ]] || continue
+    __shellhook_reply=("${f[@]:2:i-2}")
     return 0
-  fi
-  __shellhook_read_reply 0 '' <"$1" 2>/dev/null
+  done
+  return 1
 }
 
 __shellhook_send() {

@@ -18,6 +18,16 @@ status is-command-substitution; and return 0
 set -q __shellhook_loaded; and return 0
 set -g __shellhook_loaded 1
 
+# Root runs only a shellhook of root's own: a root shell that keeps a user's HOME and
+# config (`sudo -E fish`) would otherwise start a root daemon from the user's files.
+if test "$EUID" = 0; and test -e "$__shellhook_python"
+    set -l dir (path dirname -- "$__shellhook_python")
+    if not test -O "$__shellhook_python" -a -O "$dir" -a -O (path dirname -- "$dir")
+        builtin printf "shellhook: off in this root shell: %s is not root's\n" "$__shellhook_python" >&2
+        return 0
+    end
+end
+
 set -g __shellhook_pwd ''         # $PWD when we last asked
 set -g __shellhook_seen ''        # $VIRTUAL_ENV after we last applied a reply
 set -g __shellhook_seq 0
@@ -114,11 +124,17 @@ function __shellhook_read_frame --description 'shellhook: keep the ops of our re
     set -g __shellhook_reply
     set -l op
     set -l arg
+    # A field over 64 KiB, or more than 324 pairs: not a frame the daemon writes (a few
+    # hundred bytes); reading on would hold the prompt.
+    set -l fish_read_limit 65536
+    set -l left $__shellhook_spin $__shellhook_spin $__shellhook_spin
     read -z op; and read -z arg; or return 1
     test "x$op $arg" = "xR $__shellhook_seq"; or return 1
     while read -z op; and read -z arg
         test "x$op" = xE; and return 0
         set -ga __shellhook_reply $op $arg
+        set -e left[1]
+        set -q left[1]; or break
     end
     set -g __shellhook_reply
     return 1
@@ -150,6 +166,8 @@ function __shellhook_ask_daemon --description 'shellhook: wait for the answer in
     set -l seq $__shellhook_seq
     set -l r
     set -l s
+    set -l torn $__shellhook_spin   # looks at a frame of ours without its end
+    set -l fish_read_limit 64   # R and a seq: never the whole of a huge first field
     for i in $__shellhook_spin
         for j in $__shellhook_spin
             for k in $__shellhook_spin
@@ -159,8 +177,15 @@ function __shellhook_ask_daemon --description 'shellhook: wait for the answer in
                 end <$a
                 test "x$r $s" = "xR $seq"; or continue
                 test -f $a; and __shellhook_read_frame <$a; and return 0
+                # Ours but incomplete: a daemon writing it finishes at once; one killed
+                # mid-write, or a malformed frame, never does: reading it again and again
+                # would hold the prompt far longer than the loop's bound.
+                set -e torn[1]
+                set -q torn[1]; or break
             end
+            set -q torn[1]; or break
         end
+        set -q torn[1]; or break
     end
     set -g __shellhook_stuck $__shellhook_dpid
     return 1

@@ -41,6 +41,18 @@ def __shellhook_setup(ns):
         return  # scripts, `xonsh -c`: left alone
     aliases = XSH.aliases
     euid = os.geteuid()
+    py = ns.get("__shellhook_python")
+    if euid == 0 and isinstance(py, str) and os.path.exists(py):
+        # Root runs only a shellhook of root's own: a root shell that keeps a user's HOME
+        # and rc files (`sudo -E xonsh`) would otherwise start a root daemon from them.
+        up = os.path.dirname
+        try:
+            foreign = any(os.stat(p).st_uid != 0 for p in (py, up(py), up(up(py))))
+        except OSError:
+            foreign = True
+        if foreign:
+            print(f"shellhook: off in this root shell: {py} is not root's", file=sys.stderr)
+            return
     # The names of the variables the venv tools read (shellhook/toolenv.py).
     TOOL_NAMES = re.compile(r"(?:(?:POETRY|PIPENV|PDM|HATCH)_\w+|UV_PROJECT_ENVIRONMENT"
                             r"|XDG_(?:DATA|CACHE|CONFIG)_HOME)")
@@ -198,7 +210,8 @@ def __shellhook_setup(ns):
                 continue
             try:
                 with open(f"{st.rt}/{st.sid}.a", "rb") as f:
-                    ops = parse_frame(f.read(), seq)[0]
+                    data = f.read(65537)  # the daemon writes a few hundred bytes
+                ops = parse_frame(data, seq)[0] if len(data) <= 65536 else None
             except OSError:
                 ops = None
             if ops is not None:
@@ -349,22 +362,28 @@ def __shellhook_setup(ns):
 
     def activate(venv, name, label, project, auto):
         # auto: ours, marked in SHELLHOOK_VENV; else manual (workon): cd never replaces it.
+        # False when refused: with $EXPAND_ENV_VARS xonsh expands a set "$NAME" and a "~"
+        # after "=" in each PATH entry it searches and exports, so <venv>/bin would be
+        # another directory, one nobody allowed (tests/test_hostile_corpus.py).
         path_remove(venv + "/bin")  # present already (e.g. restored by another deactivate)
+        path_prepend(venv + "/bin")
+        if env["PATH"][0] != venv + "/bin":
+            path_remove(venv + "/bin")
+            warn(f"shellhook: not activating {ascii(venv)[1:-1]}: xonsh would expand $NAME "
+                 "or ~ in its PATH entry ($EXPAND_ENV_VARS); rename it, or turn that off")
+            return False
         if "PYTHONHOME" in env:
             env["SHELLHOOK_PYTHONHOME"] = getenv("PYTHONHOME")
             delenv("PYTHONHOME")
         env["VIRTUAL_ENV"] = venv
         env["VIRTUAL_ENV_PROMPT"] = name
-        path_prepend(venv + "/bin")
         st.name = name
         st.forgotten.discard(venv + "/bin")
-        if env["PATH"][0] != venv + "/bin":  # $EXPAND_ENV_VARS: xonsh expands "$NAME" in it
-            warn("shellhook: xonsh exports $PATH with $NAME expanded ($EXPAND_ENV_VARS), so "
-                 f"commands will not find {ascii(venv)[1:-1]}/bin")
         if auto:
             env["SHELLHOOK_VENV"] = venv
             st.project = project
         prompt_on(label)
+        return True
 
     def undo(full, venv):
         # full: undo the activation of `venv`; else a manual venv took over: drop only
@@ -524,6 +543,7 @@ def __shellhook_setup(ns):
 
     def apply(ops):
         project = label = name = ""
+        refused = False  # the activation was refused: what follows it is not said
         for op, arg in ops:
             if op == "P":
                 project = arg
@@ -532,9 +552,9 @@ def __shellhook_setup(ns):
             elif op == "M":
                 name = arg
             elif op == "A":
-                activate(arg, name, label, project, True)
+                refused = not activate(arg, name, label, project, True)
             elif op == "V":
-                activate(arg, name, label, project, False)
+                refused = not activate(arg, name, label, project, False)
             elif op == "D":
                 undo(True, getenv("SHELLHOOK_VENV"))
             elif op == "F":
@@ -548,6 +568,8 @@ def __shellhook_setup(ns):
                 prompt_on(label)
             elif op == "S":
                 set_off(arg)
+            elif refused and op in ("I", "W"):
+                pass  # "activated NAME", or a note about the venv not activated
             elif op == "I":
                 if not getenv("SHELLHOOK_QUIET"):
                     say(arg)

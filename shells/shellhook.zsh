@@ -13,6 +13,14 @@
 typeset -g __shellhook_loaded=1
 builtin unset SHELLHOOK_SESSION   # a parent's: ours is set when we connect
 
+# Root runs only a shellhook of root's own: a root shell that keeps a user's HOME and rc
+# files (`sudo -E zsh`) would otherwise start a root daemon from the user's files.
+if (( EUID == 0 )) && [[ -e $__shellhook_python ]] && ! [[ -O $__shellhook_python &&
+  -O ${__shellhook_python%/*} && -O ${__shellhook_python%/*/*} ]]; then
+  builtin printf "shellhook: off in this root shell: %s is not root's\n" "$__shellhook_python" >&2
+  return 0
+fi
+
 typeset -g __shellhook_pwd=''       # $PWD when we last asked
 typeset -g __shellhook_seen=''      # $VIRTUAL_ENV after we last applied a reply
 typeset -gi __shellhook_seq=0
@@ -80,9 +88,10 @@ __shellhook_read_reply() {
   integer i
   while sysread -s 65536 -t $2 -i $1 chunk; do
     buf+=$chunk
+    (( $#buf <= 65536 )) || return 1   # not a reply the daemon writes (a few hundred bytes)
     fields=("${(@0)buf}")
     __shellhook_reply=() mine=''
-    for (( i = 1; i < $#fields; i += 2 )); do
+    for (( i = 1; i < $#fields && i < 1024; i += 2 )); do   # more pairs: not a reply
       if [[ $fields[i] == R ]]; then
         if [[ $fields[i+1] == $__shellhook_seq ]]; then mine=1; else mine=''; fi
       elif [[ -n $mine ]]; then

@@ -1,0 +1,421 @@
+"""End-to-end: the cross-user cases of security.md §3 E (26, 27, 29) with a real second
+user (made with useradd, as tests/test_e2e_adversarial.py's ``other_uid``), in every shell.
+
+The tests run as root (this machine and CI do): root plays the shell's owner, the second
+user plays the squatter (case 26, 27) or the user whose daemon runs (case 29). That user
+cannot read the checkout's interpreter (it may live under /root), so what it runs is a
+venv of a Python it can execute, owned by it, with copies of shellhook and its
+dependencies: a user's own install, as install.sh makes one.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+import pytest
+import watchdog
+
+import shellhook
+from shellhook import adapters
+
+OTHER_USER = "shellhook-other"  # the same user as tests/test_e2e_adversarial.py's
+PROMPT_BOUND = 2.0  # seconds a cd may take here (a one-off Python on 2 busy cores)
+
+
+@pytest.fixture(scope="module")
+def other() -> pwd.struct_passwd:
+    """The second local user: root only; outside CI a non-root run skips."""
+    if os.geteuid() != 0:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the cross-user tests as root")
+        pytest.skip("a second user needs root (useradd, runuser, chown)")
+    for tool in ("useradd", "runuser"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is not installed")
+    try:
+        return pwd.getpwnam(OTHER_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--no-create-home", OTHER_USER], check=True)
+        return pwd.getpwnam(OTHER_USER)
+
+
+@pytest.fixture(scope="module")
+def shared(other: pwd.struct_passwd) -> Iterator[Path]:
+    """A directory both users can traverse (pytest's tmp_path is root's alone)."""
+    base = Path(tempfile.mkdtemp(prefix="shellhook-xuser-"))
+    base.chmod(0o755)
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def as_other(other: pwd.struct_passwd, env: dict[str, str], *argv: str, **kw):
+    """Run ``argv`` as the other user with exactly ``env``."""
+    cmd = ["runuser", "-u", other.pw_name, "--", "env", "-i"]
+    cmd += [f"{k}={v}" for k, v in env.items()]
+    return subprocess.run([*cmd, *argv], capture_output=True, text=True, timeout=60, **kw)
+
+
+def chown_tree(path: Path, uid: int, gid: int) -> None:
+    os.lchown(path, uid, gid)
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            os.lchown(os.path.join(root, name), uid, gid)
+
+
+def _python_for(other: pwd.struct_passwd) -> str:
+    """A Python 3 the other user can run, with the venv module."""
+    candidates = [os.path.realpath(sys.executable), "/usr/bin/python3", "/usr/local/bin/python3"]
+    for candidate in dict.fromkeys(candidates):
+        if os.path.exists(candidate):
+            ok = as_other(other, {"PATH": "/usr/bin:/bin"}, candidate, "-c", "import venv")
+            if ok.returncode == 0:
+                return candidate
+    pytest.fail("no Python the second user can run (with the venv module)")
+
+
+@dataclass
+class World:
+    """The other user's files: their install, HOME, runtime dir and daemon."""
+
+    other: pwd.struct_passwd
+    base: Path  # everything of theirs is below: HOME, runtime dir, install
+    python: Path  # their install's interpreter (a venv of theirs)
+    env: dict[str, str]
+    project: Path  # a project of theirs, venv allowed
+
+    @property
+    def rundir(self) -> Path:
+        return Path(self.env["XDG_RUNTIME_DIR"]) / "shellhook"
+
+    @property
+    def state(self) -> Path:
+        return Path(self.env["XDG_STATE_HOME"]) / "shellhook"
+
+    def shellhook(self, *args: str) -> subprocess.CompletedProcess[str]:
+        proc = as_other(self.other, self.env, str(self.python), "-I", "-m", "shellhook", *args)
+        assert proc.returncode == 0, (args, proc.stdout, proc.stderr)
+        return proc
+
+    def hook(self, shell: str) -> Path:
+        """Their ``shellhook init SHELL`` file, as their rc files load it."""
+        path = self.base / f"hook.{adapters.get(shell).extension}"
+        if not path.exists():
+            path.write_text(self.shellhook("init", shell).stdout)
+            os.chown(path, self.other.pw_uid, self.other.pw_gid)
+        return path
+
+    def daemon_pid(self) -> str:
+        return (self.rundir / "daemon.pid").read_text().strip()
+
+    def root_owned(self) -> list[str]:
+        """Whatever of shellhook's in their tree belongs to root (a FIFO, a log, a state
+        file...): their runtime dir, state dir, shellhook's other dirs, install, project
+        (not the shells' own history or config files, which a root shell with their HOME
+        writes whatever hook it loads)."""
+        found = [str(self.base)] if os.lstat(self.base).st_uid == 0 else []
+        home = Path(self.env["HOME"])
+        tops = [Path(self.env["XDG_RUNTIME_DIR"]), Path(self.env["XDG_STATE_HOME"])]
+        tops += [Path(self.env[f"XDG_{v}_HOME"]) / "shellhook" for v in ("DATA", "CONFIG", "CACHE")]
+        tops += [self.python.parent.parent, self.project, home / ".virtualenvs"]
+        for top in tops:
+            if not os.path.lexists(top):
+                continue
+            for root, dirs, files in os.walk(top):
+                for name in [".", *dirs, *files]:
+                    path = os.path.join(root, name)
+                    if os.lstat(path).st_uid == 0:
+                        found.append(os.path.normpath(path))
+        return sorted(set(found))
+
+
+def processes_of(python: Path, uid: int) -> list[int]:
+    """Pids of processes of ``uid`` running ``python`` (by its path, as spawned)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+            owner = os.stat(f"/proc/{entry}").st_uid
+        except OSError:
+            continue
+        if owner == uid and argv and argv[0] == os.fsencode(python):
+            pids.append(int(entry))
+    return pids
+
+
+@pytest.fixture(scope="module")
+def world(other: pwd.struct_passwd, shared: Path) -> Iterator[World]:
+    """The other user with their own shellhook install, a daemon running and a trusted
+    project (made and allowed by them)."""
+    base = shared / "user"
+    base.mkdir()
+    os.chown(base, other.pw_uid, other.pw_gid)
+    python = _python_for(other)
+    install = base / "install"
+    made = as_other(other, {"PATH": "/usr/bin:/bin"}, python, "-m", "venv", "--without-pip",
+                    str(install))  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    (site,) = glob.glob(str(install / "lib" / "python*" / "site-packages"))
+    ignore = shutil.ignore_patterns("__pycache__")
+    for module in (shellhook, platformdirs, watchdog):
+        source = Path(module.__file__ or "").parent
+        shutil.copytree(source, Path(site) / source.name, ignore=ignore)  # links followed
+    home = base / "home"
+    run = base / "run"
+    home.mkdir()
+    (home / "proj").mkdir()
+    run.mkdir(mode=0o700)
+    chown_tree(base, other.pw_uid, other.pw_gid)
+    env = {
+        "HOME": str(home),
+        "USER": other.pw_name,
+        "LOGNAME": other.pw_name,
+        "LANG": "C.UTF-8",
+        "PATH": f"{install / 'bin'}:/usr/bin:/bin",
+        "XDG_RUNTIME_DIR": str(run),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+        "XDG_STATE_HOME": str(home / ".local/state"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "WORKON_HOME": str(home / ".virtualenvs"),
+        "SHELLHOOK_IDLE_EXIT": "300",
+    }
+    w = World(other, base, install / "bin" / "python", env, home / "proj")
+    made = as_other(
+        other, env, str(w.python), "-m", "venv", "--without-pip", str(w.project / ".venv")
+    )
+    assert made.returncode == 0, made.stderr
+    w.shellhook("allow", str(w.project))
+    w.shellhook("daemon", "start")
+    deadline = time.monotonic() + 5
+    while not (w.rundir / "daemon.pid").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "running" in w.shellhook("daemon", "status").stdout
+    for shell in adapters.SHELLS:
+        w.hook(shell)
+    assert w.root_owned() == []
+    yield w
+    as_other(other, env, str(w.python), "-I", "-m", "shellhook", "daemon", "stop")
+
+
+@pytest.fixture
+def root_tmp(tmp_path: Path) -> Iterator[Path]:
+    """A private TMPDIR for root's shells (where platformdirs' fallback runtime dir is
+    made); any daemon root started from the other user's interpreter is killed after."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir(mode=0o700)
+    yield tmp
+
+
+@pytest.fixture
+def no_root_daemon(world: World) -> Iterator[None]:
+    """Fails the test if root runs the other user's interpreter afterwards (and ends it)."""
+    yield
+    strays = processes_of(world.python, 0)
+    for pid in strays:
+        os.kill(pid, signal.SIGKILL)
+    assert strays == [], "root runs the other user's interpreter"
+
+
+def fallback_unavailable() -> bool:
+    """platformdirs falls back to /run/user/0 when it exists: root's real runtime dir."""
+    return os.path.isdir("/run/user/0")
+
+
+# -- case 29 ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["sudo -E", "sudo -E, root's hook", "su"])
+def test_a_root_shell_stays_out_of_a_users_daemon(
+    sandbox, spawn, shell_name, world, root_tmp, no_root_daemon, how, figures
+):
+    """Case 29: the other user's daemon runs; a root shell keeps their XDG_RUNTIME_DIR
+    (``su``, ``sudo -E``) and, with ``sudo -E``, their HOME, XDG dirs and rc files (so
+    their hook, naming their interpreter: the hook says once that it is off), or root's
+    own hook (a system-wide install). It cds into their trusted project, back and
+    forth: nothing activates, no prompt waits, and root leaves nothing in their runtime
+    dir (no FIFO, no request file, their daemon.pid as it was) nor in their state dir,
+    and runs no daemon from their interpreter. Under ``su`` root's own project activates
+    through a runtime dir of root's own."""
+    if how == "su" and fallback_unavailable():
+        pytest.skip("root's daemon would use the real /run/user/0")
+    pid_before = world.daemon_pid()
+    # What the CLI (allow) and the sandbox's teardown (daemon stop) see, too.
+    sandbox.env.update({"XDG_RUNTIME_DIR": world.env["XDG_RUNTIME_DIR"], "TMPDIR": str(root_tmp)})
+    mine = None
+    if how.startswith("sudo -E"):
+        env = {k: v for k, v in world.env.items() if k not in ("PATH", "USER", "LOGNAME")}
+        theirs = world.hook(shell_name) if how == "sudo -E" else None
+        sh = spawn(env={**env, "TMPDIR": str(root_tmp)}, hook=theirs)
+    else:
+        mine = sandbox.project("mine")
+        sh = spawn()
+    for _ in range(2):
+        took = sh.timed_cd(world.project)
+        figures.most("case 29: slowest cd of a root shell (s)", took)
+        assert took < PROMPT_BOUND
+        assert sh.venv() is None
+        sh.cd(sandbox.home)
+    if mine is not None:
+        sh.cd(mine)
+        assert sh.venv() == str(mine / ".venv")
+        own = root_tmp / "runtime-0" / "shellhook"
+        assert own.is_dir() and os.lstat(own).st_uid == 0
+        assert any(p.suffix == sh.request_suffix for p in own.iterdir())
+    assert world.root_owned() == []
+    assert world.daemon_pid() == pid_before
+    assert sh.transcript.count(b"is not root's") == (how == "sudo -E"), sh.transcript
+
+
+# -- cases 26 and 27 ----------------------------------------------------------------------
+
+EVIL_VENV = "/nonexistent/evil-venv"
+
+LISTENER = textwrap.dedent(
+    """\
+    # A squatter's fake daemon: answers every request it sees with an evil activation.
+    import os, stat, sys, time
+    rt, evil = sys.argv[1], sys.argv[2]
+    log = open(os.path.join(rt, "listener.log"), "a", buffering=1)
+    with open(os.path.join(rt, "daemon.pid"), "w") as f:
+        f.write(f"{os.getpid()}\\n")
+    ours = {"listener.log", "daemon.pid", "stop"}
+    seen = set()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not os.path.exists(os.path.join(rt, "stop")):
+        for name in sorted(set(os.listdir(rt)) - ours - seen):
+            seen.add(name)
+            log.write(name + "\\n")
+            sid, _, kind = name.rpartition(".")
+            path = os.path.join(rt, name)
+            try:
+                if kind == "req" and stat.S_ISFIFO(os.lstat(path).st_mode):
+                    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+                    time.sleep(0.01)
+                    data = os.read(fd, 65536)
+                elif kind == "q":
+                    data = open(path, "rb").read()
+                else:
+                    continue
+                seq = data.split(b"\\0")[1]
+                ops = [b"R", seq, b"P", b"/", b"M", b"evil", b"L", b"evil",
+                       b"A", evil.encode(), b"E", b""]
+                with open(os.path.join(rt, sid + ".a"), "wb") as f:
+                    f.write(b"\\0".join(ops) + b"\\0")
+                if kind == "req":
+                    bell = os.open(os.path.join(rt, sid + ".rep"), os.O_WRONLY | os.O_NONBLOCK)
+                    os.write(bell, b"R")
+            except (OSError, IndexError) as exc:
+                log.write(f"{name}: {exc}\\n")
+        time.sleep(0.01)
+    """
+)
+
+
+@pytest.fixture
+def squatter(other: pwd.struct_passwd, shared: Path, world: World) -> Iterator[object]:
+    """Start the other user's fake listener in a directory of theirs (``start(rt)``)."""
+    script = shared / "listener.py"
+    if not script.exists():
+        script.write_text(LISTENER)
+        script.chmod(0o644)
+    started: list[tuple[subprocess.Popen[bytes], Path]] = []
+
+    def start(rt: Path) -> None:
+        cmd = ["runuser", "-u", other.pw_name, "--", world.python.parent.joinpath("python3")]
+        proc = subprocess.Popen([*map(str, cmd), "-I", str(script), str(rt), EVIL_VENV])
+        started.append((proc, rt))
+        deadline = time.monotonic() + 10
+        while not (rt / "daemon.pid").exists():
+            assert time.monotonic() < deadline and proc.poll() is None, "no listener"
+            time.sleep(0.02)
+
+    yield start
+    for proc, rt in started:
+        (rt / "stop").touch()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.parametrize("where", ["tmp-0777", "xdg-0700", "tmp-symlink"])
+def test_a_runtime_dir_squatted_by_another_user_is_refused(
+    sandbox, spawn, shell_name, other, shared, squatter, where, figures
+):
+    """Cases 26 and 27 with a real other uid: before root's first shell, the other user
+    made root's runtime dir, ``$TMPDIR/runtime-0/shellhook`` (the fallback when
+    XDG_RUNTIME_DIR is unset and /run/user/0 missing; 0777 here) or
+    ``$XDG_RUNTIME_DIR/shellhook`` (their own 0700 directory in a directory root lets
+    them into) and runs a fake daemon there, answering every request with an evil
+    activation; or made that fallback name a symlink (theirs) to a private directory of
+    root's. Root's shell refuses it: no FIFO or request file of root's appears there,
+    the listener never sees a request, no evil venv, and root's trusted project still
+    activates (through the one-off Python, or a daemon in a runtime dir of root's own)
+    without a slow prompt."""
+    if fallback_unavailable():
+        pytest.skip("platformdirs would fall back to the real /run/user/0")
+    uid, gid = other.pw_uid, other.pw_gid
+    tmp = Path(tempfile.mkdtemp(dir=shared, prefix="tmp-"))
+    tmp.chmod(0o1777)  # a /tmp: anyone may make names in it
+    mine = None
+    if where.startswith("tmp-"):
+        sandbox.env.pop("XDG_RUNTIME_DIR")
+        squat = tmp / "runtime-0"
+        squat.mkdir()
+        os.chown(squat, uid, gid)
+        squat.chmod(0o777)
+        rt = squat / "shellhook"
+        if where == "tmp-symlink":
+            mine = sandbox.root / "private"
+            mine.mkdir(mode=0o700)
+            rt.symlink_to(mine)
+            os.lchown(rt, uid, gid)
+        else:
+            rt.mkdir()
+            os.chown(rt, uid, gid)
+            rt.chmod(0o777)
+    else:
+        xdg = Path(tempfile.mkdtemp(dir=shared, prefix="xdg-"))
+        xdg.chmod(0o711)  # root's, but the other user may pass
+        sandbox.env["XDG_RUNTIME_DIR"] = str(xdg)
+        rt = xdg / "shellhook"
+        rt.mkdir(mode=0o700)
+        os.chown(rt, uid, gid)
+    sandbox.env["TMPDIR"] = str(tmp)
+    if mine is None:
+        squatter(rt)
+    proj = sandbox.project("proj")
+    sh = spawn()
+    for _ in range(2):
+        took = sh.timed_cd(proj)
+        figures.most("case 26: slowest cd beside a squatted runtime dir (s)", took)
+        assert took < PROMPT_BOUND
+        assert sh.venv() == str(proj / ".venv")
+        assert EVIL_VENV.encode() not in (sh.getenv("PATH") or b"")
+        sh.cd(sandbox.home)
+        assert sh.venv() is None
+    entries = list((mine or rt).iterdir())
+    assert [p.name for p in entries if os.lstat(p).st_uid == 0] == []
+    if mine is None:
+        assert (rt / "listener.log").read_text() == ""
+    assert b"evil" not in sh.transcript
+    if where == "xdg-0700":  # platformdirs' fallback, root's own, serves the shell
+        own = tmp / "runtime-0" / "shellhook"
+        assert os.lstat(own).st_uid == 0
+        assert any(p.suffix == sh.request_suffix for p in own.iterdir())
