@@ -116,10 +116,11 @@ __shellhook_read_file() {
 
 __shellhook_send() {
   # The exported variables the venv tools read (shellhook/toolenv.py), then ''.
-  local -a tool=()
+  # __shellhook_tool_set (written by `shellhook init`) lists the ones set.
+  local -a tool=() __shellhook_tool=()
   local name
-  for name in ${!POETRY_*} ${!PIPENV_*} ${!PDM_*} ${!HATCH_*} ${!UV_PROJECT_ENVIRONMENT*} \
-    ${!XDG_DATA_HOME*} ${!XDG_CACHE_HOME*} ${!XDG_CONFIG_HOME*}; do
+  __shellhook_tool_set || __shellhook_tool=()
+  for name in "${__shellhook_tool[@]}"; do
     [[ ${!name@a} == *x* ]] && tool+=("$name=${!name}")
   done
   builtin printf '%s\0' Q "$__shellhook_seq" "$PWD" "${VIRTUAL_ENV-}" "${SHELLHOOK_VENV-}" \

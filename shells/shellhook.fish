@@ -51,9 +51,6 @@ set -g __shellhook_said           # warnings already printed in this session
 # few ms. Three short loops: fish copies the list each time it enters a loop.
 set -g __shellhook_spin (string split '' -- (string repeat -n 18 x))
 
-# The names of the variables the venv tools read (shellhook/toolenv.py).
-set -g __shellhook_tool_names '^(?:(?:POETRY|PIPENV|PDM|HATCH)_\w+|UV_PROJECT_ENVIRONMENT|XDG_(?:DATA|CACHE|CONFIG)_HOME)$'
-
 # The runtime dir as platformdirs computes it; the daemon corrects us if it differs (Y).
 if string match -qr '\S' -- "$XDG_RUNTIME_DIR"
     set -g __shellhook_rt "$XDG_RUNTIME_DIR/shellhook"
@@ -151,7 +148,8 @@ function __shellhook_post --description 'shellhook: write the request to <id>.q'
     # child shell or `exec fish` inherits VIRTUAL_ENV but no function (then we adopt it).
     set -l owned 0
     builtin functions -q deactivate; and set owned 1
-    # The exported variables the venv tools read (shellhook/toolenv.py), then ''.
+    # The exported variables the venv tools read (shellhook/toolenv.py), then '': their
+    # names' regex, __shellhook_tool_names, is written by `shellhook init`.
     set -l tool
     for name in (builtin set -xn | builtin string match -r -- $__shellhook_tool_names)
         set -a tool "$name=$$name"

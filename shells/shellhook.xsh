@@ -1,8 +1,9 @@
 # shellhook hook for xonsh (>= 0.18). Two ways in, one implementation:
-#   * `shellhook init xonsh` prints a line setting __shellhook_python, then this file;
-#     install.sh writes that to a file which ~/.config/xonsh/rc.d/shellhook.xsh loads;
-#   * `xontrib load shellhook` (xontrib/shellhook.py) runs this same shipped file with
-#     __shellhook_python set to the Python that runs xonsh.
+#   * `shellhook init xonsh` prints lines setting __shellhook_python and
+#     __shellhook_tool_names, then this file; install.sh writes that to a file which
+#     ~/.config/xonsh/rc.d/shellhook.xsh loads;
+#   * `xontrib load shellhook` (xontrib/shellhook.py) runs the same lines, with the Python
+#     that runs xonsh, and this same shipped file.
 #
 # It never imports shellhook, so xonsh may run from any Python (pipx, its own venv, a
 # distribution package). On `cd` (events.on_chdir), when xonsh has started
@@ -24,7 +25,6 @@ def __shellhook_setup(ns):
     """Install the hook in this interactive session; ``ns`` is the namespace we run in."""
     import contextlib
     import os
-    import re
     import select
     import signal
     import stat
@@ -53,9 +53,9 @@ def __shellhook_setup(ns):
         if foreign:
             print(f"shellhook: off in this root shell: {py} is not root's", file=sys.stderr)
             return
-    # The names of the variables the venv tools read (shellhook/toolenv.py).
-    TOOL_NAMES = re.compile(r"(?:(?:POETRY|PIPENV|PDM|HATCH)_\w+|UV_PROJECT_ENVIRONMENT"
-                            r"|XDG_(?:DATA|CACHE|CONFIG)_HOME)")
+    # The names of the variables the venv tools read (shellhook/toolenv.py), written by
+    # `shellhook init` (or the xontrib) before this file.
+    TOOL_NAMES = frozenset(ns.get("__shellhook_tool_names", "").split())
     VARIABLES = (
         ("VIRTUAL_ENV_PROMPT", "Name of the active venv (shellhook, venv's activate)."),
         ("SHELLHOOK_VENV", "The venv shellhook activated automatically."),
@@ -605,7 +605,7 @@ def __shellhook_setup(ns):
                   "1" if "deactivate" in aliases else "0", getenv("SHELLHOOK_OFF"),
                   getenv("WORKON_HOME")]
         # The exported variables the venv tools read (shellhook/toolenv.py), then ''.
-        tool = [f"{k}={v}" for k, v in env.detype().items() if TOOL_NAMES.fullmatch(k)]
+        tool = [f"{k}={v}" for k, v in env.detype().items() if k in TOOL_NAMES]
         ops = ask_daemon([*fields, *tool, ""], seq.encode())
         fell_back = ops is None
         if fell_back:

@@ -106,10 +106,11 @@ __shellhook_read_reply() {
 __shellhook_send() {
   emulate -L zsh
   # The exported variables the venv tools read (shellhook/toolenv.py), then ''.
-  local -a tool
+  # __shellhook_tool_set (written by `shellhook init`) lists the ones set.
+  local -a tool __shellhook_tool
   local name
-  for name in ${(k)parameters[(I)(POETRY|PIPENV|PDM|HATCH)_*]} \
-    ${(k)parameters[(I)(UV_PROJECT_ENVIRONMENT|XDG_DATA_HOME|XDG_CACHE_HOME|XDG_CONFIG_HOME)]}; do
+  __shellhook_tool_set || __shellhook_tool=()
+  for name in $__shellhook_tool; do
     [[ ${parameters[$name]} == *export* ]] && tool+=("$name=${(P)name}")
   done
   builtin printf '%s\0' Q $__shellhook_seq "$PWD" "${VIRTUAL_ENV-}" "${SHELLHOOK_VENV-}" \

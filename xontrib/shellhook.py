@@ -58,7 +58,11 @@ def _load_xontrib_(xsh, **_kwargs) -> dict:
 
     scripts = importlib.resources.files("shellhook.shells")
     namespace = types.ModuleType(NAMESPACE).__dict__
-    namespace["__shellhook_python"] = sys.executable  # this Python has shellhook
+    from shellhook import adapters
+
+    # What `shellhook init xonsh` writes before the script, with this Python (it has
+    # shellhook): the interpreter and the tool variables' names.
+    exec(adapters.get("xonsh").header(sys.executable), namespace)  # noqa: S102 - ours
     for name in SCRIPTS:
         resource = scripts.joinpath(name)
         if resource.is_file():

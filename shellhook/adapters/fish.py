@@ -70,6 +70,10 @@ class Fish(ShellAdapter):
         """``set -g var 'value'``."""
         return f"set -g {variable} {self.quote(value)}"
 
+    def tool_names(self, names: tuple[str, ...]) -> str:
+        """A regex matching the names, for ``set -xn | string match -r``."""
+        return self.assign("__shellhook_tool_names", "^(?:" + "|".join(names) + ")$")
+
     def source_line(self, path: Path) -> str:
         """fish's ``test -r`` / ``source`` form."""
         quoted = self.quote(os.fspath(path))

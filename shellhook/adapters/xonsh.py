@@ -48,6 +48,10 @@ class Xonsh(ShellAdapter):
         """``var = 'value'`` (Python mode: no expansion)."""
         return f"{variable} = {python_literal(value)}"
 
+    def tool_names(self, names: tuple[str, ...]) -> str:
+        """The names, separated by spaces."""
+        return self.assign("__shellhook_tool_names", " ".join(names))
+
     def source_line(self, path: Path) -> str:
         """Run the generated hook file as a private module, in interactive sessions.
 

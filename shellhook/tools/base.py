@@ -20,6 +20,7 @@ from typing import Any
 
 from shellhook import locations
 from shellhook.files import is_venv_dir, read_small_file
+from shellhook.toolenv import is_tool_variable
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -144,7 +145,10 @@ class ToolLevel:
         return os.path.lexists(self.path(name))
 
     def env(self, name: str) -> str | None:
-        """The shell's value of tool variable ``name`` when set and not empty."""
+        """The shell's value of tool variable ``name`` when set and not empty; ``name``
+        must be one the hooks send (toolenv.VARIABLES)."""
+        if not is_tool_variable(name):
+            raise KeyError(f"{name} is not in toolenv.VARIABLES: no shell sends it")
         return self._env.get(name) or None
 
     def truthy(self, name: str) -> bool | None:

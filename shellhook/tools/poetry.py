@@ -11,6 +11,7 @@ import os
 import re
 from typing import Any
 
+from shellhook.toolenv import is_tool_variable
 from shellhook.tools.base import (
     Finding,
     Table,
@@ -62,7 +63,8 @@ class _Settings:
     def get(self, key: str) -> tuple[Any, str]:
         """The value of ``key`` (dotted) and where it came from ('' when unset)."""
         variable = "POETRY_" + "_".join(p.upper().replace("-", "_") for p in key.split("."))
-        value = self.level.env(variable)
+        # (a setting whose variable the hooks do not send: a reference in a path, say)
+        value = self.level.env(variable) if is_tool_variable(variable) else None
         if value is not None:
             return value, variable
         for source, data in (("poetry.toml", self.local), ("config.toml", self.user)):
