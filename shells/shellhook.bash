@@ -94,24 +94,20 @@ __shellhook_read_reply() {
 
 __shellhook_read_file() {
   # The reply frame in regular file $1, read with one builtin (mapfile splits at NULs):
-  # ours when it starts with our seq and has an E, the first of which ends it (after it
-  # may lie the tail of a longer, older frame being rewritten in place). Anything else is
-  # skipped: another seq, a frame without E, one over 64 KiB or 256 fields (the daemon
-  # writes a few hundred bytes: reading more would hold the prompt).
+  # ours when it is R, our seq, (op, arg) pairs, and E '' last (the daemon truncates the
+  # file to the frame, and rings after writing it). Anything else is skipped: another
+  # seq, a frame cut short, two frames in one (an E followed by an R), one over 64 KiB or
+  # 256 fields (the daemon writes a few hundred bytes: taking more would hold the prompt).
   local -a f
-  local size i n
-  [[ -f $1 ]] || return 1
-  { IFS= builtin read -r -d '' -N 65536 size; } <"$1" 2>/dev/null   # NULs are dropped
-  ((${#size} < 65536)) || return 1
-  builtin mapfile -d '' -n 256 -t f <"$1" 2>/dev/null || return 1
+  local n all IFS=$'\x1f'
+  # (no 2>/dev/null: opening it costs more than the read; the file was just written)
+  [[ -f $1 ]] && builtin mapfile -d '' -n 256 -t f <"$1" || return 1
   n=${#f[@]}
-  ((n >= 4)) && [[ ${f[0]} == R && ${f[1]} == "$__shellhook_seq" ]] || return 1
-  for ((i = 2; i + 1 < n; i += 2)); do
-    [[ ${f[i]} == E ]] || continue
-    __shellhook_reply=("${f[@]:2:i-2}")
-    return 0
-  done
-  return 1
+  ((n >= 4 && n % 2 == 0 && n < 256)) && [[ ${f[0]} == R && ${f[1]} == "$__shellhook_seq" &&
+    ${f[n - 2]} == E ]] || return 1
+  all="${f[*]}"
+  ((${#all} < 65536)) && [[ $all != *$'\x1fE\x1f\x1fR\x1f'* ]] || return 1
+  __shellhook_reply=("${f[@]:2:n-4}")
 }
 
 __shellhook_send() {

@@ -135,7 +135,9 @@ __shellhook_ask_daemon() {
   repeat 4; do
     builtin read -r -k 1 -t 0.05 -u $__shellhook_rfd bell || continue
     [[ $bell == R ]] || continue
-    __shellhook_read_reply 0 1 <$__shellhook_rt/$__shellhook_id.a 2>/dev/null && return 0
+    # (no 2>/dev/null: opening it costs more than the read; the file was just written)
+    [[ -f $__shellhook_rt/$__shellhook_id.a ]] &&
+      __shellhook_read_reply 0 1 <$__shellhook_rt/$__shellhook_id.a && return 0
   done
   __shellhook_stuck=1
   return 1
