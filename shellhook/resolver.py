@@ -289,6 +289,20 @@ class Resolver:
                 self._links.pop(home, None)
                 self._levels.clear()
 
+    def successor(self) -> Resolver:
+        """A resolver to use instead of this one, which a thread stuck in the file system
+        may still change: the same settings and the whole answers memoized now (each is
+        dropped by the next invalidation, as here; the levels are read again)."""
+        new = Resolver(cacheable=self._cacheable, scope=self.scope, explain=self.explain)
+        new._homes = set(self._homes)
+        new._answers = dict(self._answers)
+        return new
+
+    def cached(self, directory: str, scope: Scope | None = None) -> Resolution | None:
+        """``resolve``'s answer when its memo of whole answers holds it, else None: no
+        file system access at all (the daemon answers from it in its own thread)."""
+        return self._answers.get((directory, scope or self.scope))
+
     def resolve(self, directory: str, scope: Scope | None = None) -> Resolution:
         """Walk up from ``directory``; the innermost level that yields a venv wins.
 

@@ -1,8 +1,11 @@
 """The per-user daemon: answers shells, watches what their answers depend on, nudges them.
 
-Single-threaded: one selector over the shells' request FIFOs, their pidfds, the
+One thread around one selector over the shells' request FIFOs, their pidfds, the
 watcher's fd (on Linux the inotify fd itself) and a wake-up pipe for signals, each
-registered with the callback that handles it. The shells are
+registered with the callback that handles it. Answers come from the caches in that
+thread; what needs the file system (a cache miss) runs on a thread of its own the loop
+waits for at most FS_DEADLINE (offload.py): a `stat` stuck on a hung file system holds one
+request, never every shell (docs/threats.md, case 40). The shells are
 sessions (sessions.py, docs/protocol.md): a stream session (bash, zsh, xonsh) is adopted
 when its FIFO pair appears in the runtime dir, a file session (fish) when its first
 request file does.
@@ -11,6 +14,7 @@ request file does.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import functools
 import logging
@@ -26,6 +30,7 @@ from shellhook import locations, protocol, tools
 from shellhook.daemon import control
 from shellhook.daemon import watcher as w
 from shellhook.daemon.control import pid_alive
+from shellhook.daemon.offload import Lost, Offload, Unavailable
 from shellhook.daemon.sessions import (
     FileSession,
     Session,
@@ -36,7 +41,7 @@ from shellhook.daemon.sessions import (
 )
 from shellhook.known import KnownProjects, remember_tool_project
 from shellhook.policy import Context, Target, decide, judge, still_current
-from shellhook.resolver import RULE_CHILD, Resolution, Resolver
+from shellhook.resolver import RULE_CHILD, Resolution, Resolver, Scope
 from shellhook.trust import PYTHONS, TrustStore, TrustStoreError, site_packages
 
 log = logging.getLogger("shellhook.daemon")
@@ -45,6 +50,11 @@ DEBOUNCE = 0.03  # seconds of quiet after a burst of file events
 DEBOUNCE_MAX = 0.25
 RESCAN = 1.0  # seconds between scans of a runtime dir that cannot be watched
 IDLE_EXIT = float(os.environ.get("SHELLHOOK_IDLE_EXIT", "900"))
+# A cache miss runs on a thread of its own: waited for this long (a shell waits 200 ms:
+# DESIGN §6), then abandoned. At most MAX_STUCK abandoned threads (blocked in the kernel)
+# at a time: with the loop's and a live one, 6 threads at most (DESIGN §8: 8); 1 at rest.
+FS_DEADLINE = 0.1
+MAX_STUCK = 4
 
 
 def _debug_delay(value: str) -> float:
@@ -133,6 +143,8 @@ class Daemon:
             os.set_blocking(fd, False)
             os.set_inheritable(fd, False)
         self.ctx = Context(self.resolver, TrustStore())
+        self.offload: Offload[tuple[Resolution, Target]] = Offload(FS_DEADLINE, MAX_STUCK)
+        self._refusing = False  # MAX_STUCK threads are stuck (logged once)
         self.known = KnownProjects()
         with contextlib.suppress(TrustStoreError):
             self.ctx.trust.ensure()
@@ -332,24 +344,89 @@ class Daemon:
             else:
                 self._answer(session, req)
 
-    def _resolve(self, req: protocol.Request) -> Resolution:
+    def _resolution(self, req: protocol.Request) -> tuple[Resolution, Target] | None:
         """What ``req``'s directory resolves to, in the asking shell's scope (its own
-        $WORKON_HOME). The config is re-read first: home_is_project is part of it."""
+        $WORKON_HOME), judged. The config is re-read first: home_is_project is part of it.
+
+        From the caches in this thread (the cd hot path: no thread hand-off); else on a
+        thread of its own, for at most FS_DEADLINE: None then (no answer: the shell falls
+        back).
+        """
         if self.ctx.reload_config():
             self._judged.clear()
             self._replies.clear()
-        return self.resolver.resolve(req.pwd, self.ctx.scope_for(req))
+        scope = self.ctx.scope_for(req)
+        res = self.resolver.cached(req.pwd, scope)
+        if res is not None:
+            target = self._cached_judgement(res)
+            if target is not None:
+                return res, target
+        return self._offloaded(req.pwd, scope)
+
+    def _cached_judgement(self, res: Resolution) -> Target | None:
+        """``_judge(res)`` when it is cached and needs no file checked, else None."""
+        if res.venv is not None and not self.watcher.is_watched(res.venv):
+            return None  # never cached
+        target = self._judged.get((res, self.ctx.trust.generation()))
+        if target is None or not (target.stamp is None or self._modes_heard(res)):
+            return None
+        return target
+
+    def _offloaded(self, pwd: str, scope: Scope) -> tuple[Resolution, Target] | None:
+        """``pwd`` resolved and judged on a thread, with the caches it may change: the
+        resolver, the context and the judgements. When it does not answer in time they
+        are replaced by copies, so the abandoned thread, whenever its `stat` returns,
+        changes only objects nobody uses any more (its answer is dropped). The copies keep
+        the whole answers and judgements: the other shells' cds stay cache hits."""
+        for hung in self.offload.stuck_on():
+            if pwd == hung or pwd.startswith(hung.rstrip(os.sep) + os.sep):
+                return None  # still stuck there: no second thread for the same place
+        resolver, ctx, judged = self.resolver, self.ctx, self._judged
+
+        def job() -> tuple[Resolution, Target]:
+            res = resolver.resolve(pwd, scope)
+            return res, self._judge_in(ctx, judged, res)
+
+        try:
+            got = self.offload.run(job, tag=pwd)
+        except Lost as exc:
+            log.warning(
+                "no answer about %r: %s (a hung file system?); its thread is abandoned "
+                "(%d now) with the caches it could change",
+                pwd,
+                exc,
+                self.offload.stuck(),
+            )
+            # What it may still change is copied as it is now (all of it consistent:
+            # this thread changed nothing while it waited); the originals are its own.
+            self.resolver = resolver.successor()
+            self.ctx = dataclasses.replace(ctx, resolver=self.resolver, _scopes=dict(ctx._scopes))
+            self._judged = dict(judged)
+            return None
+        except Unavailable as exc:
+            if not self._refusing:
+                log.warning("%s: answering only from the caches until one returns", exc)
+                self._refusing = True
+            return None
+        self._refusing = False
+        return got
 
     def _judge(self, res: Resolution) -> Target:
-        """``res`` judged, after ``_resolve``. The key holds the resolution's scope
-        ($WORKON_HOME decides trust too); a cached judgement is re-checked against the
-        files' owner and mode unless a chmod of any of them would be heard."""
+        """``res`` judged, after resolving it (in this thread)."""
+        return self._judge_in(self.ctx, self._judged, res)
+
+    def _judge_in(
+        self, ctx: Context, judged: dict[tuple[Resolution, tuple], Target], res: Resolution
+    ) -> Target:
+        """``res`` judged in ``ctx``, cached in ``judged``. The key holds the resolution's
+        scope ($WORKON_HOME decides trust too); a cached judgement is re-checked against
+        the files' owner and mode unless a chmod of any of them would be heard."""
         if res.venv is not None and not self.watcher.is_watched(res.venv):
-            return judge(res, self.ctx)  # its changes would not be heard: never cached
-        key = (res, self.ctx.trust.generation())
-        target = self._judged.get(key)
+            return judge(res, ctx)  # its changes would not be heard: never cached
+        key = (res, ctx.trust.generation())
+        target = judged.get(key)
         if target is None or not (self._modes_heard(res) or still_current(target)):
-            target = self._judged[key] = judge(res, self.ctx)
+            target = judged[key] = judge(res, ctx)
         return target
 
     def _modes_heard(self, res: Resolution) -> bool:
@@ -387,8 +464,10 @@ class Daemon:
 
     def _answer(self, session: Session, req: protocol.Request) -> None:
         self.stats["requests"] += 1
-        res = self._resolve(req)
-        target = self._judge(res)
+        got = self._resolution(req)
+        if got is None:
+            return  # the shell's bounded wait ends: it falls back, and asks again later
+        res, target = got
         frame = self._reply(req, target)
         session.last = req
         session.last_key = (res, target.usable, target.warning)
@@ -403,10 +482,12 @@ class Daemon:
         SHELLHOOK_DEBUG_DELAY, after a sleep before the reply (a slow daemon, for tests)."""
         t = [time.perf_counter_ns()]
         self.stats["requests"] += 1
-        res = self._resolve(req)
+        got = self._resolution(req)
         t.append(time.perf_counter_ns())
-        target = self._judge(res)
-        t.append(time.perf_counter_ns())
+        if got is None:
+            log.debug("no answer to %s seq %s (%r)", session.sid, req.seq, req.pwd)
+            return
+        res, target = got
         frame = self._reply(req, target)
         session.last = req
         session.last_key = (res, target.usable, target.warning)
@@ -427,13 +508,13 @@ class Daemon:
         t.append(time.perf_counter_ns())
         self._after_reply(session, req, res)
         t.append(time.perf_counter_ns())
-        steps = ("resolve", "judge", "decide", "send", "after")
+        steps = ("resolve+judge", "decide", "send", "after")
         log.debug(
             "answer %s seq %s: %s, total %d us (after the reply: watches, lsvenv's projects)",
             session.sid,
             req.seq,
             " ".join(f"{n}={(b - a) // 1000}us" for n, a, b in zip(steps, t, t[1:])),
-            (t[4] - t[0]) // 1000,
+            (t[3] - t[0]) // 1000,
         )
 
     def _after_reply(self, session: Session, req: protocol.Request, res: Resolution) -> None:
@@ -552,8 +633,10 @@ class Daemon:
             req = session.last
             if req is None:
                 continue
-            res = self._resolve(req)
-            target = self._judge(res)
+            got = self._resolution(req)
+            if got is None:
+                continue  # its file system does not answer: nothing to say
+            res, target = got
             if (res, target.usable, target.warning) != session.last_key:
                 log.info("nudging %s", session.sid)
                 self._nudge(session)
