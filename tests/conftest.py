@@ -21,6 +21,19 @@ from tests.drivers import DRIVERS, ShellDriver
 SHELLS = adapters.SHELLS
 
 
+def home_env(home: Path, runtime: Path) -> dict[str, str]:
+    """HOME, the XDG dirs and $WORKON_HOME of a throw-away home (and its runtime dir)."""
+    return {
+        "HOME": str(home),
+        "XDG_RUNTIME_DIR": str(runtime),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+        "XDG_STATE_HOME": str(home / ".local/state"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "WORKON_HOME": str(home / ".virtualenvs"),
+    }
+
+
 def _sandbox_env(root: Path) -> dict[str, str]:
     home = root / "home"
     runtime = root / "run"
@@ -28,21 +41,14 @@ def _sandbox_env(root: Path) -> dict[str, str]:
         d.mkdir(parents=True, exist_ok=True)
     runtime.chmod(0o700)
     pybin = str(Path(sys.executable).parent)
-    env = {
-        "HOME": str(home),
+    return {
+        **home_env(home, runtime),
         "USER": os.environ.get("USER", "tester"),
         "TERM": "dumb",
         "LANG": "C.UTF-8",
         "PATH": os.pathsep.join([pybin, "/usr/local/bin", "/usr/bin", "/bin"]),
-        "XDG_RUNTIME_DIR": str(runtime),
-        "XDG_DATA_HOME": str(home / ".local/share"),
-        "XDG_STATE_HOME": str(home / ".local/state"),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "WORKON_HOME": str(home / ".virtualenvs"),
         "SHELLHOOK_IDLE_EXIT": "120",
     }
-    return env
 
 
 class Sandbox:

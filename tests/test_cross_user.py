@@ -30,6 +30,7 @@ import watchdog
 
 import shellhook
 from shellhook import adapters
+from tests.conftest import home_env
 
 OTHER_USER = "shellhook-other"  # the same user as tests/test_e2e_adversarial.py's
 PROMPT_BOUND = 2.0  # seconds a cd may take here (a one-off Python on 2 busy cores)
@@ -181,17 +182,11 @@ def world(other: pwd.struct_passwd, shared: Path) -> Iterator[World]:
     run.mkdir(mode=0o700)
     chown_tree(base, other.pw_uid, other.pw_gid)
     env = {
-        "HOME": str(home),
+        **home_env(home, run),
         "USER": other.pw_name,
         "LOGNAME": other.pw_name,
         "LANG": "C.UTF-8",
         "PATH": f"{install / 'bin'}:/usr/bin:/bin",
-        "XDG_RUNTIME_DIR": str(run),
-        "XDG_DATA_HOME": str(home / ".local/share"),
-        "XDG_STATE_HOME": str(home / ".local/state"),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "WORKON_HOME": str(home / ".virtualenvs"),
         "SHELLHOOK_IDLE_EXIT": "300",
     }
     w = World(other, base, install / "bin" / "python", env, home / "proj")
