@@ -15,7 +15,9 @@ def test_memoized_reply_is_the_encoded_decision(env, tmp_path):  # noqa: F811
     try:
         for seq in ("1", "2", "17"):  # the first computes, the others reuse
             req = protocol.Request(seq, str(proj), "", "", False, "")
-            target = daemon._judge(daemon.resolver.resolve(req.pwd))
+            got = daemon._resolution(req)  # the path _answer takes
+            assert got is not None
+            _res, target = got
             ops = decide(req, target, daemon.ctx) + [(protocol.OP_DAEMON, str(rundir))]
             assert daemon._reply(req, target) == protocol.encode_reply(seq, ops)
         assert ("A", str(proj / ".venv")) in protocol.parse_reply(daemon._reply(req, target))

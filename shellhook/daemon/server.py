@@ -364,7 +364,7 @@ class Daemon:
         return self._offloaded(req.pwd, scope)
 
     def _cached_judgement(self, res: Resolution) -> Target | None:
-        """``_judge(res)`` when it is cached and needs no file checked, else None."""
+        """``res``'s judgement when it is cached and needs no file checked, else None."""
         if res.venv is not None and not self.watcher.is_watched(res.venv):
             return None  # never cached
         target = self._judged.get((res, self.ctx.trust.generation()))
@@ -410,10 +410,6 @@ class Daemon:
             return None
         self._refusing = False
         return got
-
-    def _judge(self, res: Resolution) -> Target:
-        """``res`` judged, after resolving it (in this thread)."""
-        return self._judge_in(self.ctx, self._judged, res)
 
     def _judge_in(
         self, ctx: Context, judged: dict[tuple[Resolution, tuple], Target], res: Resolution
