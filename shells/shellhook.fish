@@ -39,6 +39,7 @@ set -g __shellhook_stuck ''       # pid of a daemon that did not answer in time
 set -g __shellhook_nudged ''      # a nudge answered without the daemon (see on_prompt)
 set -g __shellhook_slow ''        # $status_generation of the line where a cd used the one-off Python
 set -g __shellhook_busy ''        # applying a reply: our own `cd` must not ask again
+set -g __shellhook_unwrap ''      # the reply being applied undid an activation
 set -g __shellhook_reply          # (op, arg) pairs of the frame being applied
 set -g __shellhook_said           # warnings already printed in this session
 
@@ -50,6 +51,14 @@ set -g __shellhook_said           # warnings already printed in this session
 # ms); under load, rounds get slower and the bound longer. A live daemon answers in a
 # few ms. Three short loops: fish copies the list each time it enters a loop.
 set -g __shellhook_spin (string split '' -- (string repeat -n 18 x))
+# At most 54 (op, arg) pairs in a reply frame (the daemon sends fewer than 20).
+set -g __shellhook_pairs $__shellhook_spin $__shellhook_spin $__shellhook_spin
+# Request numbers without `math` (a command substitution, ~0.1 ms per request): the
+# status generation (one per command line) and a one-digit tick, so that no request
+# repeats the number of the 8 before it (a late reply is told from ours by it).
+set -g __shellhook_ticks_all 1 2 3 4 5 6 7 8 9
+set -g __shellhook_ticks $__shellhook_ticks_all
+set -g __shellhook_tool_count (count $__shellhook_tool_names)
 
 # The runtime dir as platformdirs computes it; the daemon corrects us if it differs (Y).
 if string match -qr '\S' -- "$XDG_RUNTIME_DIR"
@@ -121,20 +130,24 @@ function __shellhook_read_frame --description 'shellhook: keep the ops of our re
     set -g __shellhook_reply
     set -l op
     set -l arg
-    # A field over 64 KiB, or more than 324 pairs: not a frame the daemon writes (a few
-    # hundred bytes); reading on would hold the prompt.
+    # A field over 64 KiB, or more pairs than __shellhook_pairs: not a frame the daemon
+    # writes (a few hundred bytes); reading on would hold the prompt.
     set -l fish_read_limit 65536
-    set -l left $__shellhook_spin $__shellhook_spin $__shellhook_spin
     read -z op; and read -z arg; or return 1
     test "x$op $arg" = "xR $__shellhook_seq"; or return 1
-    while read -z op; and read -z arg
+    for pair in $__shellhook_pairs
+        read -z op; and read -z arg; or break
         test "x$op" = xE; and return 0
         set -ga __shellhook_reply $op $arg
-        set -e left[1]
-        set -q left[1]; or break
     end
     set -g __shellhook_reply
     return 1
+end
+
+function __shellhook_next_seq --description 'shellhook: number a new request'
+    set -e __shellhook_ticks[1]
+    set -q __shellhook_ticks[1]; or set -g __shellhook_ticks $__shellhook_ticks_all
+    set -g __shellhook_seq $status_generation$__shellhook_ticks[1]
 end
 
 function __shellhook_post --description 'shellhook: write the request to <id>.q'
@@ -149,10 +162,14 @@ function __shellhook_post --description 'shellhook: write the request to <id>.q'
     set -l owned 0
     builtin functions -q deactivate; and set owned 1
     # The exported variables the venv tools read (shellhook/toolenv.py), then '': their
-    # names' regex, __shellhook_tool_names, is written by `shellhook init`.
+    # names, __shellhook_tool_names, are written by `shellhook init`. One `set -qx` of
+    # them all says how many are not exported: usually all.
     set -l tool
-    for name in (builtin set -xn | builtin string match -r -- $__shellhook_tool_names)
-        set -a tool "$name=$$name"
+    builtin set -qx $__shellhook_tool_names
+    if test $status -lt $__shellhook_tool_count
+        for name in $__shellhook_tool_names
+            builtin set -qx $name; and set -a tool "$name=$$name"
+        end
     end
     builtin printf '%s\0' Q $__shellhook_seq "$PWD" "$VIRTUAL_ENV" "$SHELLHOOK_VENV" \
         $owned "$SHELLHOOK_OFF" "$WORKON_HOME" $tool '' >$base.q
@@ -202,12 +219,9 @@ function __shellhook_ask_oneshot --description 'shellhook: no daemon: decide wit
 end
 
 function __shellhook_path_remove --description 'shellhook: remove every $argv[1] entry from PATH'
-    builtin contains -- $argv[1] $PATH; or return 0
-    set -l keep
-    for dir in $PATH
-        test "x$dir" = "x$argv[1]"; or set -a keep $dir
+    while builtin contains -- $argv[1] $PATH
+        set -ge PATH[(builtin contains -i -- $argv[1] $PATH)]
     end
-    set -gx PATH $keep
 end
 
 function __shellhook_status --description 'shellhook: set $status'
@@ -272,7 +286,10 @@ function __shellhook_prompt_on --description 'shellhook: define deactivate, show
     __shellhook_define_deactivate
     set -g __shellhook_prefix ''
     test -z "$VIRTUAL_ENV_DISABLE_PROMPT"; or return 0
-    __shellhook_theme_shows_venv; and return 0
+    # Our wrapper drew the last prompt: the prompt under it was looked at when wrapped.
+    if not set -q __shellhook_drawn
+        __shellhook_theme_shows_venv; and return 0
+    end
     set -g __shellhook_prefix "($argv[1]) "
     # Wrap unless our wrapper drew the last prompt (then it is still in the chain).
     set -q __shellhook_drawn; or __shellhook_prompt_wrap
@@ -373,7 +390,14 @@ function __shellhook_undo --description 'shellhook: undo an activation'
             test "$details[5]" = 'shellhook: deactivate this venv'; and builtin functions -e deactivate
         end
     end
-    __shellhook_prompt_unwrap
+    if test -n "$__shellhook_busy"
+        # In a reply: unwrapped at its end, unless it activates another venv (a cd
+        # between projects keeps the wrapper).
+        set -g __shellhook_prefix ''
+        set -g __shellhook_unwrap 1
+    else
+        __shellhook_prompt_unwrap
+    end
     set -g __shellhook_project ''
     set -g __shellhook_vprompt ''
     set -g __shellhook_manual ''
@@ -476,6 +500,10 @@ function __shellhook_apply --description 'shellhook: apply the operations of a r
         set -e ops[1..2]
     end
     set -g __shellhook_busy ''
+    if test -n "$__shellhook_unwrap"
+        set -g __shellhook_unwrap ''
+        test -n "$__shellhook_prefix"; or __shellhook_prompt_unwrap
+    end
 end
 
 function __shellhook_command --description 'shellhook: run a command that changes this shell'
@@ -485,7 +513,7 @@ function __shellhook_command --description 'shellhook: run a command that change
         builtin printf 'shellhook: not installed\n' >&2
         return 127
     end
-    set -g __shellhook_seq (builtin math $__shellhook_seq + 1)
+    __shellhook_next_seq
     set -l ops $__shellhook_rt/$__shellhook_id.ops
     SHELLHOOK_OPS_FILE=$ops SHELLHOOK_OPS_SEQ=$__shellhook_seq $__shellhook_python -I -m shellhook $argv
     set -l rc $status
@@ -508,7 +536,7 @@ function __shellhook_ask --description 'shellhook: ask what this directory needs
     if test -n "$__shellhook_manual" -a "x$VIRTUAL_ENV" != "x$__shellhook_manual"
         __shellhook_undo forget $__shellhook_manual
     end
-    set -g __shellhook_seq (builtin math $__shellhook_seq + 1)
+    __shellhook_next_seq
     set -l posted ''
     if __shellhook_post; and set posted 1; and __shellhook_ask_daemon
         set -g __shellhook_nudged ''

@@ -55,6 +55,7 @@ __shellhook_path_remove() {
   emulate -L zsh
   local var=${2:-PATH} p
   p=":${(P)var-}:"
+  [[ $p == *":$1:"* ]] || return 0
   while [[ $p == *":$1:"* ]]; do p=${p/":$1:"/:}; done
   p=${p#:}
   : ${(P)var::=${p%:}}
@@ -106,13 +107,15 @@ __shellhook_read_reply() {
 __shellhook_send() {
   emulate -L zsh
   # The exported variables the venv tools read (shellhook/toolenv.py), then ''.
-  # __shellhook_tool_set (written by `shellhook init`) lists the ones set.
+  # __shellhook_tool_set (written by `shellhook init`) lists the ones set, and fails
+  # at once when none is (the usual case).
   local -a tool __shellhook_tool
   local name
-  __shellhook_tool_set || __shellhook_tool=()
-  for name in $__shellhook_tool; do
-    [[ ${parameters[$name]} == *export* ]] && tool+=("$name=${(P)name}")
-  done
+  if __shellhook_tool_set; then
+    for name in $__shellhook_tool; do
+      [[ ${parameters[$name]} == *export* ]] && tool+=("$name=${(P)name}")
+    done
+  fi
   builtin printf '%s\0' Q $__shellhook_seq "$PWD" "${VIRTUAL_ENV-}" "${SHELLHOOK_VENV-}" \
     $__shellhook_owned "${SHELLHOOK_OFF-}" "${WORKON_HOME-}" "${tool[@]}" '' \
     >&$__shellhook_wfd

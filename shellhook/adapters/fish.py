@@ -71,8 +71,8 @@ class Fish(ShellAdapter):
         return f"set -g {variable} {self.quote(value)}"
 
     def tool_names(self, names: tuple[str, ...]) -> str:
-        """A regex matching the names, for ``set -xn | string match -r``."""
-        return self.assign("__shellhook_tool_names", "^(?:" + "|".join(names) + ")$")
+        """The names as a list, for one ``set -qx`` of them all."""
+        return "set -g __shellhook_tool_names " + " ".join(self.quote(n) for n in names)
 
     def source_line(self, path: Path) -> str:
         """fish's ``test -r`` / ``source`` form."""

@@ -449,7 +449,6 @@ class Daemon:
         tail = None if manual else self._replies.get(key)
         if tail is None:
             ops = decide(req, target, self.ctx)
-            ops.append((protocol.OP_DAEMON, str(self.rundir)))
             # The frame is "R\0SEQ\0" and the rest (docs/protocol.md): kept without SEQ.
             tail = protocol.encode_reply("", ops)[len(b"R\0\0") :]
             if not manual:  # (a manual venv is judged by decide itself, on the spot)
