@@ -298,6 +298,15 @@ class Resolver:
         new._answers = dict(self._answers)
         return new
 
+    def found_by_child(self, directory: str) -> bool:
+        """Whether a cached reading of ``directory`` (in any scope) found its venv in a
+        child directory (rule 2). No file system access: a level not read holds nothing
+        any cached answer rests on."""
+        return any(
+            found is not None and found.rule == RULE_CHILD and found.project == directory
+            for found, _passed, _depends in self._levels.get(directory, {}).values()
+        )
+
     def cached(self, directory: str, scope: Scope | None = None) -> Resolution | None:
         """``resolve``'s answer when its memo of whole answers holds it, else None: no
         file system access at all (the daemon answers from it in its own thread)."""

@@ -99,15 +99,16 @@ __shellhook_read_file() {
   # file to the frame, and rings after writing it). Anything else is skipped: another
   # seq, a frame cut short, two frames in one (an E followed by an R), one over 64 KiB or
   # 256 fields (the daemon writes a few hundred bytes: taking more would hold the prompt).
+  # Status 1: not our frame (yet); 2: ours, but malformed.
   local -a f
   local n all IFS=$'\x1f'
   # (no 2>/dev/null: opening it costs more than the read; the file was just written)
   [[ -f $1 ]] && builtin mapfile -d '' -n 256 -t f <"$1" || return 1
   n=${#f[@]}
-  ((n >= 4 && n % 2 == 0 && n < 256)) && [[ ${f[0]} == R && ${f[1]} == "$__shellhook_seq" &&
-    ${f[n - 2]} == E ]] || return 1
+  [[ ${f[0]-} == R && ${f[1]-} == "$__shellhook_seq" ]] || return 1
+  ((n >= 4 && n % 2 == 0 && n < 256)) && [[ ${f[n - 2]} == E ]] || return 2
   all="${f[*]}"
-  ((${#all} < 65536)) && [[ $all != *$'\x1fE\x1f\x1fR\x1f'* ]] || return 1
+  ((${#all} < 65536)) && [[ $all != *$'\x1fE\x1f\x1fR\x1f'* ]] || return 2
   __shellhook_reply=("${f[@]:2:n-4}")
 }
 
@@ -139,14 +140,32 @@ __shellhook_ask_daemon() {
   __shellhook_send || return 1
   # Wait for the doorbell: at most 4 x 50 ms. A nudge, or the bell of an older reply
   # (the file then holds another seq), does not end the wait.
-  local bell
+  # A bell that comes as a `read -t` times out is lost (bash 5.2: 3 in 100 within the
+  # last 10 ms), so the file is read after a timeout too, unless it held a frame of ours
+  # that was refused (a 10 MB one costs 0.3 s a read) and no bell came since.
+  local bell refused=''
   for _ in 1 2 3 4; do
-    IFS= builtin read -r -N 1 -t 0.05 -u "$__shellhook_rfd" bell || continue
-    [[ $bell == R ]] || continue
+    if IFS= builtin read -r -N 1 -t 0.05 -u "$__shellhook_rfd" bell; then
+      [[ $bell == R ]] || continue
+      refused=''
+    elif __shellhook_daemon_stopped; then
+      break
+    elif [[ -n $refused ]]; then
+      continue
+    fi
     __shellhook_read_file "$__shellhook_rt/$__shellhook_id.a" && return 0
+    (($? == 2)) && refused=1
   done
   __shellhook_stuck=1
   return 1
+}
+
+__shellhook_daemon_stopped() {
+  # Linux: the daemon is stopped (SIGSTOP, a debugger): waiting on will not help. The
+  # state follows the last ") " of /proc/PID/stat (the command name may hold one).
+  local stat
+  { IFS= read -r stat <"/proc/$__shellhook_dpid/stat"; } 2>/dev/null || return 1
+  [[ ${stat##*") "} == [Tt]* ]]
 }
 
 __shellhook_ask_oneshot() {

@@ -192,14 +192,19 @@ def __shellhook_setup(ns):
                 return ops, buf[i:]
             ops.append((op.decode("latin-1"), os.fsdecode(arg)))
 
-    def read_reply(fd, timeout, seq):
+    def read_reply(fd, timeout, seq, pid):
         # Wait up to `timeout` s in all for the doorbell, then read our frame from the
-        # reply file. A nudge, or the bell of an older reply, does not end the wait.
+        # reply file. A nudge, or the bell of an older reply, does not end the wait; a
+        # daemon `pid` found stopped after a 50 ms slice does.
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
+            if left <= 0:
                 return None
+            if not select.select([fd], [], [], min(left, 0.05))[0]:
+                if stopped(pid):
+                    return None
+                continue
             try:
                 bells = os.read(fd, 65536)
             except BlockingIOError:
@@ -218,15 +223,25 @@ def __shellhook_setup(ns):
                 return ops
 
     def daemon_alive():
+        # The daemon's pid, or 0: no pid file, not a number, gone, or not ours.
         try:
             with open(st.rt + "/daemon.pid", "rb") as f:
                 pid = int(f.read(64).split(b"\n")[0])
             if pid <= 0:
-                return False
+                return 0
             os.kill(pid, 0)
         except (OSError, ValueError):
-            return False  # no pid file, not a number, gone, or not ours
-        return True
+            return 0
+        return pid
+
+    def stopped(pid):
+        # Linux: the process is stopped (SIGSTOP, a debugger): waiting on will not help.
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                state = f.read(4096).rpartition(b") ")[2][:1]
+        except OSError:
+            return False
+        return state in (b"T", b"t")
 
     def post(fields):
         # Write the request to our FIFO (connecting first); False when that cannot be done.
@@ -241,9 +256,10 @@ def __shellhook_setup(ns):
         return True
 
     def ask_daemon(fields, seq):
-        if st.stuck or not daemon_alive() or not post(fields):
+        pid = 0 if st.stuck else daemon_alive()
+        if not pid or not post(fields):
             return None
-        ops = read_reply(st.rfd, 0.15, seq)
+        ops = read_reply(st.rfd, 0.15, seq, pid)
         if ops is None:
             st.stuck = True
         return ops

@@ -136,14 +136,27 @@ __shellhook_ask_daemon() {
   # (the file then holds another seq), does not end the wait.
   local bell
   repeat 4; do
-    builtin read -r -k 1 -t 0.05 -u $__shellhook_rfd bell || continue
-    [[ $bell == R ]] || continue
+    if builtin read -r -k 1 -t 0.05 -u $__shellhook_rfd bell; then
+      [[ $bell == R ]] || continue
+    else
+      __shellhook_daemon_stopped && break
+      continue
+    fi
     # (no 2>/dev/null: opening it costs more than the read; the file was just written)
     [[ -f $__shellhook_rt/$__shellhook_id.a ]] &&
       __shellhook_read_reply 0 1 <$__shellhook_rt/$__shellhook_id.a && return 0
   done
   __shellhook_stuck=1
   return 1
+}
+
+__shellhook_daemon_stopped() {
+  # Linux: the daemon is stopped (SIGSTOP, a debugger): waiting on will not help. The
+  # state follows the last ") " of /proc/PID/stat (the command name may hold one).
+  emulate -L zsh
+  local stat
+  { IFS= builtin read -r stat <"/proc/$__shellhook_dpid/stat" } 2>/dev/null || return 1
+  [[ ${stat##*") "} == [Tt]* ]]
 }
 
 __shellhook_ask_oneshot() {

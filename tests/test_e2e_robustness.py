@@ -31,7 +31,7 @@ def test_killed_daemon_never_hangs_and_is_replaced(sandbox, spawn):
     assert sh.venv() == str(a / ".venv")
 
 
-def test_stopped_daemon_never_hangs_and_is_replaced(sandbox, spawn):
+def test_stopped_daemon_never_hangs_and_is_replaced(sandbox, spawn, shell_name, figures):
     a = sandbox.project("a")
     b = sandbox.project("b")
     sh = spawn()
@@ -42,10 +42,14 @@ def test_stopped_daemon_never_hangs_and_is_replaced(sandbox, spawn):
     assert pid
     os.kill(pid, signal.SIGSTOP)
     try:
-        assert sh.timed_cd(b) < 2.0
-        assert sh.venv() == str(b / ".venv")
-        assert sh.timed_cd(a) < 2.0
-        assert sh.venv() == str(a / ".venv")
+        # Found stopped after one 50 ms wait (fish: before asking), then the one-off
+        # Python answers and replaces it: DESIGN §6's 200 ms on a quiet machine.
+        for project in (b, a):
+            seconds = sh.timed_cd(project)
+            figures.most("longest prompt, daemon stopped (ms)", round(seconds * 1000))
+            print(f"longest prompt: {shell_name} daemon stopped: {seconds * 1000:.0f} ms")
+            assert seconds < 2.0  # room for a loaded CI machine
+            assert sh.venv() == str(project / ".venv")
         assert sh.wait_for(lambda: sandbox.daemon_pid() not in (None, pid))
     finally:
         os.kill(pid, signal.SIGCONT)

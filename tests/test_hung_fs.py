@@ -105,6 +105,21 @@ def answer_within(shell: FakeShell, pwd: Path, wait: float) -> tuple[list, float
             return [op for op in protocol.parse_reply(frame) if op[0] not in "REY"], took
 
 
+def no_answer(shell: FakeShell, pwd: Path, asked: float) -> tuple[list, float]:
+    """The frame ``shell`` got for its last request (about ``pwd``, sent at ``asked``,
+    wall clock), which must say there is no answer yet, and how long after ``asked`` it
+    was written (the reply file's mtime)."""
+    shell.wait_signal(protocol.DOORBELL_REPLY, timeout=SHELL_WAIT)
+    reply = shell.rundir / f"{shell.sid}.a"
+    frame = reply.read_bytes()
+    took = reply.stat().st_mtime - asked
+    assert frame.startswith(f"R\0{shell.seq}\0".encode()), frame
+    ops = [op for op in protocol.parse_reply(frame) if op[0] not in "RE"]
+    assert [op for op, _ in ops] == ["W"], ops
+    assert "no answer about" in ops[0][1] and pwd.name in ops[0][1], ops
+    return ops, took
+
+
 def _threads(pid: int | None) -> int:
     with open(f"/proc/{pid}/status") as fh:
         return next(int(line.split()[1]) for line in fh if line.startswith("Threads:"))
@@ -127,6 +142,7 @@ def test_a_request_stuck_in_stat_delays_no_other_shell(env, tmp_path, figures):
             assert got is not None and ("A", str(proj / ".venv")) in got[0]
         os.kill(server.pid, signal.SIGSTOP)
         try:
+            asked = time.time()  # (compared with the reply file's mtime)
             send(a, far / "sub")  # the daemon's stat of it blocks while bindfs is stopped
             time.sleep(0.005)  # B asks while the daemon still waits for that thread
             longest = 0.0
@@ -147,8 +163,17 @@ def test_a_request_stuck_in_stat_delays_no_other_shell(env, tmp_path, figures):
             threads = _threads(daemon.pid)
             figures.most("daemon threads while one request hangs in stat", threads)
             assert threads <= 8  # DESIGN §8
+            # A was told at once that there is no answer (its venv stays as it was),
+            # rather than left to wait, then to ask a one-off Python that would hang too.
+            ops, took = no_answer(a, far / "sub", asked)
+            figures.most(
+                "time to tell a shell whose directory hangs in stat (ms)", round(took * 1000)
+            )
+            assert took < SHELL_WAIT, took
+            a.buf = b""
         finally:
             os.kill(server.pid, signal.SIGCONT)
+        a.wait_signal(protocol.DOORBELL_NUDGE)  # the stat returned: A is told to ask again
         # Back on its feet: A's next question gets a correct answer.
         deadline = time.monotonic() + 5
         while True:
@@ -196,8 +221,10 @@ def test_stuck_threads_are_capped_and_cached_answers_still_come(env, tmp_path, f
                 "longest cached answer with the stuck threads at their cap (ms)",
                 round(longest * 1000, 2),
             )
-            # A question that needs the file system gets no answer: that shell falls back.
-            assert answer_within(b, three, SHELL_WAIT) is None
+            # A question that needs the file system is told there is no answer yet.
+            got = answer_within(b, three, SHELL_WAIT)
+            assert got is not None and [op for op, _ in got[0]] == ["W"], got
+            assert "no answer about" in got[0][0][1]
             threads = _threads(daemon.pid)
             figures.most("daemon threads with the stuck threads at their cap", threads)
             assert threads == 1 + MAX_STUCK
@@ -212,3 +239,41 @@ def test_stuck_threads_are_capped_and_cached_answers_still_come(env, tmp_path, f
         got = answer_within(FakeShell(daemon.rundir), mnt / "d0", 2)
         assert got is not None and got[0] == []
         control.stop()
+
+
+def test_a_shell_whose_venv_hangs_keeps_its_prompt_and_venv(
+    sandbox, spawn, shell_name, tmp_path, figures
+):
+    """A project whose `.venv` links into a hung mount: the cd there returns within the
+    daemon's deadline with one line, the venv stays as it was (no one-off Python that
+    would hang in the same stat), and the venv comes once the mount answers again."""
+    here = sandbox.project("here")
+    src, mnt = tmp_path / "src", tmp_path / "mnt"
+    (src / "far").mkdir(parents=True)
+    linked = sandbox.home / "linked"
+    linked.mkdir()
+    with bindfs(src, mnt) as server:
+        far_venv = mnt / "far" / ".venv"
+        sandbox.make_venv(far_venv)
+        (linked / ".venv").symlink_to(far_venv)
+        sandbox.shellhook("allow", str(linked))
+        sh = spawn()
+        sh.cd(here)
+        assert sh.venv() == str(here / ".venv")
+        os.kill(server.pid, signal.SIGSTOP)
+        try:
+            start = time.monotonic()
+            out = sh.cd(linked)  # the shell's own chdir is not on the mount
+            seconds = time.monotonic() - start
+            figures.most(
+                "longest prompt, a cd whose venv hangs in stat (ms)", round(seconds * 1000)
+            )
+            print(f"longest prompt: {shell_name} venv on a hung mount: {seconds * 1000:.0f} ms")
+            assert b"no answer about ~/linked yet" in out, out
+            assert seconds < 1.0  # 0.1 s and the prompt's own round trip; room for CI load
+            assert sh.venv() == str(here / ".venv")  # as it was
+            assert sh.run("echo x").strip() == b"x"  # later prompts do not wait either
+        finally:
+            os.kill(server.pid, signal.SIGCONT)
+        # The stat returned: the daemon nudges the shell, whose next prompt asks again.
+        assert sh.wait_for(lambda: sh.venv() == str(far_venv)), sh.transcript[-2000:]

@@ -7,7 +7,9 @@ cache miss) runs here, on a thread of its own that the daemon waits for at most
 system (a stopped FUSE server, a dead NFS mount) cannot be cancelled, so it is left to
 finish on its own and its result is dropped. The caller must treat whatever the job could
 mutate as lost too (docs/threats.md, case 40). While ``max_stuck`` lost threads are still
-running, no job runs at all: the thread count stays bounded.
+running, no job runs at all: the thread count stays bounded. A lost thread that ends
+calls ``on_lost_done`` (from that thread): the caller may now get an answer where it had
+none.
 """
 
 from __future__ import annotations
@@ -30,12 +32,17 @@ class Lost(Unavailable):
 class _Job:
     """One call of a job on a thread of its own."""
 
-    def __init__(self, fn: Callable[[], object], tag: str) -> None:
+    def __init__(
+        self, fn: Callable[[], object], tag: str, on_lost_done: Callable[[], None]
+    ) -> None:
         self.fn = fn
         self.tag = tag  # what it is about (the caller's name for it)
         self.result: object = None
         self.error: BaseException | None = None
         self.done = threading.Event()
+        self.lost = False  # given up on: on_lost_done once it ends
+        self._lock = threading.Lock()  # done and lost change together
+        self._on_lost_done = on_lost_done
         self.thread = threading.Thread(target=self._run, name="shellhook-fs", daemon=True)
 
     def _run(self) -> None:
@@ -43,20 +50,33 @@ class _Job:
             self.result = self.fn()
         except BaseException as exc:  # handed to the waiting thread, raised there
             self.error = exc
-        self.done.set()
+        with self._lock:
+            self.done.set()
+            lost = self.lost
+        if lost:
+            self._on_lost_done()
+
+    def give_up(self) -> bool:
+        """Mark the job lost, unless it ended meanwhile (then False: take its result)."""
+        with self._lock:
+            self.lost = not self.done.is_set()
+            return self.lost
 
 
 class Offload(Generic[T]):
     """Runs jobs on threads, waiting at most ``deadline`` seconds for each."""
 
-    def __init__(self, deadline: float, max_stuck: int) -> None:
+    def __init__(
+        self, deadline: float, max_stuck: int, on_lost_done: Callable[[], None] = lambda: None
+    ) -> None:
         self.deadline = deadline
         self.max_stuck = max_stuck
+        self.on_lost_done = on_lost_done
         self._stuck: list[_Job] = []
 
     def stuck(self) -> int:
         """How many lost threads are still running (blocked in the kernel, say)."""
-        self._stuck = [job for job in self._stuck if job.thread.is_alive()]
+        self._stuck = [job for job in self._stuck if not job.done.is_set()]  # (ending)
         return len(self._stuck)
 
     def stuck_on(self) -> list[str]:
@@ -70,9 +90,9 @@ class Offload(Generic[T]):
         ``tag`` names the job for ``stuck_on``."""
         if self.stuck() >= self.max_stuck:
             raise Unavailable(f"{len(self._stuck)} threads are stuck")
-        job = _Job(fn, tag)
+        job = _Job(fn, tag, self.on_lost_done)
         job.thread.start()
-        if not job.done.wait(self.deadline):
+        if not job.done.wait(self.deadline) and job.give_up():
             self._stuck.append(job)
             raise Lost(f"no result within {self.deadline * 1000:g} ms")
         job.thread.join()

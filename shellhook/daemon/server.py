@@ -5,7 +5,8 @@ watcher's fd (on Linux the inotify fd itself) and a wake-up pipe for signals, ea
 registered with the callback that handles it. Answers come from the caches in that
 thread; what needs the file system (a cache miss) runs on a thread of its own the loop
 waits for at most FS_DEADLINE (offload.py): a `stat` stuck on a hung file system holds one
-request, never every shell (docs/threats.md, case 40). The shells are
+request, never every shell (docs/threats.md, case 40). That shell is told at once that
+there is no answer yet (its venv stays as it was) and nudged when the thread ends. The shells are
 sessions (sessions.py, docs/protocol.md): a stream session (bash, zsh, xonsh) is adopted
 when its FIFO pair appears in the runtime dir, a file session (fish) when its first
 request file does.
@@ -39,9 +40,10 @@ from shellhook.daemon.sessions import (
     parse_session_file,
     remove_session_files,
 )
+from shellhook.display import path_for_terminal
 from shellhook.known import KnownProjects, remember_tool_project
 from shellhook.policy import Context, Target, decide, judge, still_current
-from shellhook.resolver import RULE_CHILD, Resolution, Resolver, Scope
+from shellhook.resolver import Resolution, Resolver, Scope
 from shellhook.trust import PYTHONS, TrustStore, TrustStoreError, site_packages
 
 log = logging.getLogger("shellhook.daemon")
@@ -143,7 +145,11 @@ class Daemon:
             os.set_blocking(fd, False)
             os.set_inheritable(fd, False)
         self.ctx = Context(self.resolver, TrustStore())
-        self.offload: Offload[tuple[Resolution, Target]] = Offload(FS_DEADLINE, MAX_STUCK)
+        # A lost thread that ends wakes the loop: the shells it left unanswered ask again.
+        self.offload: Offload[tuple[Resolution, Target]] = Offload(
+            FS_DEADLINE, MAX_STUCK, on_lost_done=self._wake
+        )
+        self._unanswered: dict[str, Session] = {}  # told "no answer yet", to nudge later
         self._refusing = False  # MAX_STUCK threads are stuck (logged once)
         self.known = KnownProjects()
         with contextlib.suppress(TrustStoreError):
@@ -216,6 +222,10 @@ class Daemon:
     def stop(self) -> None:
         """Ask the loop to end (safe in a signal handler: it only wakes the selector)."""
         self.running = False
+        self._wake()
+
+    def _wake(self) -> None:
+        """Wake the loop (from a signal handler or another thread)."""
         with contextlib.suppress(BlockingIOError):
             os.write(self._wake_w, b"w")
 
@@ -223,6 +233,21 @@ class Daemon:
         with contextlib.suppress(BlockingIOError):
             while os.read(self._wake_r, 4096):
                 pass
+        self._nudge_unanswered()
+
+    def _nudge_unanswered(self) -> None:
+        """Nudge the shells told "no answer yet" whose place no lost thread is stuck on
+        any more: they ask again (a cache miss, answered now that the stat returns)."""
+        if not self._unanswered:
+            return
+        stuck = self.offload.stuck_on()
+        for sid, session in list(self._unanswered.items()):
+            req = session.last
+            if req is not None and any(_under(req.pwd, hung) for hung in stuck):
+                continue
+            del self._unanswered[sid]
+            if self.sessions.get(sid) is session:
+                self._nudge(session)
 
     def _log_stats(self) -> None:
         counts = " ".join(f"{k}={v}" for k, v in self.stats.items())
@@ -317,6 +342,7 @@ class Daemon:
                 self.sel.unregister(fd)
         session.close()
         del self.sessions[session.sid]
+        self._unanswered.pop(session.sid, None)
         if not self.sessions:
             self.idle_since = time.monotonic()
         log.info("detached %s", session.sid)
@@ -379,7 +405,7 @@ class Daemon:
         changes only objects nobody uses any more (its answer is dropped). The copies keep
         the whole answers and judgements: the other shells' cds stay cache hits."""
         for hung in self.offload.stuck_on():
-            if pwd == hung or pwd.startswith(hung.rstrip(os.sep) + os.sep):
+            if _under(pwd, hung):
                 return None  # still stuck there: no second thread for the same place
         resolver, ctx, judged = self.resolver, self.ctx, self._judged
 
@@ -457,11 +483,31 @@ class Daemon:
                 self._replies[key] = tail
         return b"R\0" + os.fsencode(req.seq) + b"\0" + tail
 
+    def _no_answer(self, session: Session, req: protocol.Request) -> None:
+        """Tell ``session`` that its directory cannot be judged now (its file system does
+        not answer): a frame with one warning, so the shell keeps its venv as it is
+        instead of waiting, or asking a one-off Python that would hang in the same stat.
+        It is nudged to ask again once the stuck thread ends (``_nudge_unanswered``)."""
+        session.last = req
+        session.last_key = None
+        self._unanswered[session.sid] = session
+        text = (
+            f"shellhook: no answer about {path_for_terminal(req.pwd)} yet (its file system "
+            "does not respond): the venv stays as it was"
+        )
+        frame = protocol.encode_reply(req.seq, [(protocol.OP_WARN, text)])
+        try:
+            session.send(frame)
+        except OSError as exc:
+            log.warning("cannot answer %s: %s", session.sid, exc)
+
     def _answer(self, session: Session, req: protocol.Request) -> None:
         self.stats["requests"] += 1
         got = self._resolution(req)
         if got is None:
-            return  # the shell's bounded wait ends: it falls back, and asks again later
+            self._no_answer(session, req)
+            return
+        self._unanswered.pop(session.sid, None)
         res, target = got
         frame = self._reply(req, target)
         session.last = req
@@ -481,7 +527,9 @@ class Daemon:
         t.append(time.perf_counter_ns())
         if got is None:
             log.debug("no answer to %s seq %s (%r)", session.sid, req.seq, req.pwd)
+            self._no_answer(session, req)
             return
+        self._unanswered.pop(session.sid, None)
         res, target = got
         frame = self._reply(req, target)
         session.last = req
@@ -596,9 +644,9 @@ class Daemon:
                 # A directory may be a venv (rule 2, any name); so may a symlink to one.
                 return change.is_dir or _is_symlink(change.path)
             if kind == w.DELETED:
-                # Only the child the cached answer came from (rule 2, any name) matters.
-                res = self.resolver.resolve(change.watched)
-                return res.project == change.watched and res.rule == RULE_CHILD
+                # Only the child a cached answer came from (rule 2, any name) matters.
+                # (Read from the caches: a walk here could hang the loop in a stat.)
+                return self.resolver.found_by_child(change.watched)
             return False  # content: only a pointer file's matters (its own watch)
         if role == VENV:
             return name in VENV_NAMES
@@ -725,6 +773,11 @@ class Daemon:
             for p, roles in self._roles.items()
             if p in self._refs or self.watcher.is_watched(p)
         }
+
+
+def _under(path: str, top: str) -> bool:
+    """Whether ``path`` is ``top`` or inside it."""
+    return path == top or path.startswith(top.rstrip(os.sep) + os.sep)
 
 
 def _is_symlink(path: str) -> bool:
