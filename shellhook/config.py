@@ -5,6 +5,8 @@ Only the user's own file is read: a project can never change these settings.
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from dataclasses import dataclass
 
@@ -32,15 +34,33 @@ class Config:
     home_is_project: bool = False  # $HOME may be a project (a ~/.venv for everything below)
 
 
+MAX_CONFIG = 64 * 1024  # bytes: a few lines are expected
+
+
 def load() -> Config:
-    """Read config.toml; a missing file means defaults. Raises ConfigError when invalid."""
+    """Read config.toml; a missing file means defaults. Raises ConfigError when invalid,
+    too large, not a regular file or not the user's own (root with a user's HOME)."""
     path = locations.config_file()
     try:
-        raw = path.read_bytes()
+        # A symlink is followed (dotfiles repositories); a FIFO never blocks the open.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return Config()
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigError(f"{path} is not a regular file")
+        if st.st_uid != os.geteuid():
+            raise ConfigError(f"{path} is owned by uid {st.st_uid}, not you: ignored")
+        raw = os.read(fd, MAX_CONFIG + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_CONFIG:
+        raise ConfigError(f"{path} is larger than {MAX_CONFIG // 1024} KiB")
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -5,13 +5,29 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
 import stat
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 MAX_SMALL_FILE = 4096
+
+
+@contextlib.contextmanager
+def sole_writer(directory: Path) -> Iterator[None]:
+    """Be the one writer of what ``directory`` holds (an flock on it, which the kernel
+    drops when the holder dies), so two read-modify-write changes never interleave;
+    without the lock when the file system refuses it."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o600, *, durable: bool = True) -> None:

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from shellhook import locations
-from shellhook.files import read_small_file, write_atomic
+from shellhook.files import read_small_file, sole_writer, write_atomic
 from shellhook.resolver import Resolution
 
 log = logging.getLogger("shellhook")
@@ -55,14 +55,19 @@ class KnownProjects:
         file cannot be written (the project stays known to this process)."""
         if project in self.projects():
             return False
-        # Another process may have added some since we loaded: keep theirs too.
-        seen = self._seen = {**self._load(), **self.projects()}
-        seen[project] = time.time()
-        while len(seen) > MAX_PROJECTS:
-            del seen[next(iter(seen))]
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        data = json.dumps({"projects": seen}, indent=0).encode()
-        write_atomic(self.path, data, durable=False)
+        try:
+            locations.ensure_private_dir(self.path.parent)
+        except locations.UnsafeDirectory as exc:
+            raise OSError(str(exc)) from None
+        # The daemon and a one-off Python may both add one: read again under the lock,
+        # so that neither drops what the other added.
+        with sole_writer(self.path.parent):
+            seen = self._seen = {**self._load(), **self.projects()}
+            seen[project] = time.time()
+            while len(seen) > MAX_PROJECTS:
+                del seen[next(iter(seen))]
+            data = json.dumps({"projects": seen}, indent=0).encode()
+            write_atomic(self.path, data, durable=False)
         return True
 
 

@@ -122,6 +122,8 @@ def ensure_private_dir(path: Path) -> Path:
     while not os.path.lexists(parent) and parent != parent.parent:
         missing.append(parent)
         parent = parent.parent
+    if missing:
+        _check_may_create_in(parent, path)
     for directory in reversed(missing):
         # 0700 each, as XDG asks (mkdir(parents=True) makes the parents 0777 & ~umask:
         # 0777 under umask 000).
@@ -129,6 +131,29 @@ def ensure_private_dir(path: Path) -> Path:
             directory.mkdir(mode=0o700)
     check_private_dir(path)
     return path
+
+
+def _check_may_create_in(parent: Path, path: Path) -> None:
+    """Raise UnsafeDirectory unless this user may make ``path``'s missing directories
+    in ``parent``: a directory of its own, or a shared sticky one such as /tmp; and,
+    for root, not below a HOME that is another user's (``sudo -E``), where root-owned
+    directories (``~/.local/state``...) would be left that the user cannot use or remove."""
+    uid = os.geteuid()
+    try:
+        st = os.stat(parent)
+    except OSError as exc:
+        raise UnsafeDirectory(f"{parent}: {exc.strerror}") from None
+    owner, mode = st.st_uid, st.st_mode
+    home, home_owner = os.path.expanduser("~"), 0
+    if uid == 0 and home not in ("", "/"):
+        with contextlib.suppress(OSError):  # (no HOME dir: nobody's)
+            home_owner = os.stat(home).st_uid
+    if home_owner != 0 and (path == Path(home) or Path(home) in path.parents):
+        raise UnsafeDirectory(
+            f"not creating {path}: root in the HOME of uid {home_owner} (use sudo -H or sudo -i)"
+        )
+    if owner != uid and not (owner == 0 and mode & stat.S_ISVTX):
+        raise UnsafeDirectory(f"not creating {path}: {parent} is owned by uid {owner}, not you")
 
 
 def check_private_dir(path: Path) -> None:

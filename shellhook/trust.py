@@ -10,8 +10,6 @@ new one of a deny), never neither (case 53).
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import functools
 import glob
 import grp
@@ -20,7 +18,6 @@ import json
 import os
 import pwd
 import stat
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +25,7 @@ from shellhook import locations, venvinfo
 from shellhook.config import Config
 from shellhook.display import for_terminal, path_for_command, path_for_terminal
 from shellhook.errors import ShellhookError
-from shellhook.files import read_small_file, remove_stale_temps, write_atomic
+from shellhook.files import read_small_file, remove_stale_temps, sole_writer, write_atomic
 from shellhook.resolver import Resolution
 
 RECORD_VERSION = 1
@@ -341,7 +338,7 @@ class TrustStore:
         key = _key(project)
         try:
             allow, deny = self._dir("allow", create=True), self._dir("deny", create=True)
-            with self._writing():
+            with sole_writer(self.root):
                 remove_stale_temps(allow)
                 write_atomic(allow / f"{key}.json", json.dumps(record, indent=1).encode())
                 (deny / key).unlink(missing_ok=True)  # only now: until here, still denied
@@ -354,7 +351,7 @@ class TrustStore:
         key = _key(project)
         try:
             allow, deny = self._dir("allow", create=True), self._dir("deny", create=True)
-            with self._writing():
+            with sole_writer(self.root):
                 try:
                     write_atomic(
                         deny / key,
@@ -364,19 +361,6 @@ class TrustStore:
                     (allow / f"{key}.json").unlink(missing_ok=True)
         except OSError as exc:
             raise TrustStoreError(f"cannot write deny record: {exc}") from None
-
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        """Be the store's one writer (an flock on its directory, which the kernel drops
-        when the holder dies), so two changes never interleave their steps; without the
-        lock (a file system refusing it) when it cannot be had."""
-        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            with contextlib.suppress(OSError):
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # releases the lock
 
     def forget(self, project: str) -> list[str]:
         """Remove both records for ``project``; the kinds that existed ("allow", "deny")."""

@@ -276,6 +276,50 @@ def test_a_root_shell_stays_out_of_a_users_daemon(
     assert sh.transcript.count(b"is not root's") == (how == "sudo -E"), sh.transcript
 
 
+def test_a_root_shell_with_a_fresh_users_home_creates_nothing_there(
+    sandbox, spawn, shell_name, other, shared, root_tmp, figures
+):
+    """Case 29, root's own install: a root shell that kept the HOME and XDG dirs of a user
+    who never ran shellhook (``sudo -E``; no ``~/.local/state`` yet). Root's daemon and
+    one-off Python used to make ``~/.local/state/shellhook`` root-owned there, which the
+    user can then neither use nor remove. Now nothing of shellhook's is made there, its
+    prompts stay bounded, and ``shellhook allow`` says why in one line."""
+    home = shared / f"fresh-{shell_name}"
+    home.mkdir()
+    runtime = shared / f"fresh-run-{shell_name}"
+    runtime.mkdir(mode=0o700)
+    for path in (home, runtime):
+        os.chown(path, other.pw_uid, other.pw_gid)
+    env = {**home_env(home, runtime), "TMPDIR": str(root_tmp)}
+    sandbox.env.update({"TMPDIR": str(root_tmp)})  # root's daemon, stopped at teardown
+    sh = spawn(env=env)
+    project = sandbox.project("mine")
+    for _ in range(2):
+        took = sh.timed_cd(project)
+        figures.most("case 29: slowest cd of a root shell (s)", took)
+        assert took < PROMPT_BOUND
+        sh.cd(sandbox.home)
+    out = sh.transcript.decode(errors="replace")
+    assert "Traceback" not in out
+    allow = subprocess.run(
+        [sys.executable, "-I", "-m", "shellhook", "allow", str(project)],
+        env={**sandbox.env, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert allow.returncode != 0
+    assert allow.stderr.count("\n") == 1 and "use sudo -H or sudo -i" in allow.stderr, allow.stderr
+    # (the shells' own files, history and config, are root's: any root shell writes them)
+    made = [
+        str(p)
+        for top in (home, runtime)
+        for p in [top, *top.rglob("*")]
+        if p.lstat().st_uid == 0 and ("shellhook" in p.name or p.name == "state")
+    ]
+    assert made == []
+
+
 # -- cases 26 and 27 ----------------------------------------------------------------------
 
 EVIL_VENV = "/nonexistent/evil-venv"

@@ -641,6 +641,37 @@ def test_judge_bad_config_is_a_warning_in_every_reply(judged: Judge, tmp_path: P
     assert p.OP_ACTIVATE in [op for op, _ in ops]  # defaults apply meanwhile
 
 
+@pytest.mark.parametrize("kind", ["huge", "fifo", "other-owner"])
+def test_a_config_file_that_cannot_be_used_is_a_warning_and_never_blocks(
+    judged: Judge, kind: str
+) -> None:
+    """Every read is capped (issue 13): a huge config.toml, a FIFO in its place (an open
+    would block) or another user's (root with a user's HOME) give one warning line, and
+    the defaults apply."""
+    if kind == "huge":
+        judged.config.write_bytes(b"# " + b"x" * (1 << 20) + b"\n")
+        said = "larger than"
+    elif kind == "fifo":
+        os.mkfifo(judged.config)
+        said = "not a regular file"
+    else:
+        judged.config.write_text("quiet = true\n")
+        os.chown(judged.config, 4242, 4242)
+        said = "owned by uid 4242"
+    ops = judged.decide(judged.project(allow=True))
+    assert ops[0][0] == p.OP_WARN and said in ops[0][1] and "\n" not in ops[0][1], ops
+    assert p.OP_ACTIVATE in [op for op, _ in ops]
+
+
+def test_a_symlinked_config_file_is_read(judged: Judge, tmp_path: Path) -> None:
+    target = tmp_path / "dotfiles" / "shellhook.toml"
+    target.parent.mkdir()
+    target.write_text("quiet = true\n")
+    judged.config.symlink_to(target)
+    ops = [op for op, _ in judged.decide(judged.project(allow=True))]
+    assert p.OP_ACTIVATE in ops and p.OP_INFO not in ops
+
+
 def test_judge_refuses_a_colon_in_the_venv_path(judged: Judge, tmp_path: Path) -> None:
     venv = tmp_path / "a:b"
     _make_venv(venv)

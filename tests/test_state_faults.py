@@ -390,3 +390,33 @@ def test_a_full_disk_fails_allow_in_one_line_and_keeps_the_store(
         assert not verdict_of(sandbox, store, kept).trusted
         assert temp_files(state) == []
         sandbox.stop_daemon()
+
+
+REMEMBER = """\
+import sys, time
+from pathlib import Path
+from shellhook.known import KnownProjects
+path, name, start = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+while time.time() < start:
+    time.sleep(0.001)
+KnownProjects(path).remember(name)
+"""
+
+
+def test_concurrent_tool_projects_are_all_remembered(tmp_path: Path, figures: Figures) -> None:
+    """Case 54, lsvenv's projects.json: the daemon and one-off Pythons each add the tool
+    project they found, at once. Each reads the file again under a lock before writing:
+    none drops what another added (20 writers, started at the same instant)."""
+    path = tmp_path / "state" / "projects.json"
+    names = [f"/projects/p{i:02}" for i in range(20)]
+    start = time.time() + 1.0
+    procs = [
+        subprocess.Popen([sys.executable, "-c", REMEMBER, str(path), name, str(start)])
+        for name in names
+    ]
+    assert all(proc.wait(timeout=60) == 0 for proc in procs)
+    from shellhook.known import KnownProjects
+
+    kept = KnownProjects(path).projects()
+    figures.add("tool projects lost (20 concurrent writers)", len(set(names) - set(kept)))
+    assert sorted(kept) == names

@@ -127,6 +127,14 @@ def test_store_open_to_others_fails_closed(tmp_path, store):
 ME = pwd.getpwuid(os.geteuid()).pw_name
 
 
+@pytest.fixture(autouse=True)
+def _no_fake_group_left_cached():
+    """A group faked by ``fake_accounts`` must not outlive its test in trust's cache
+    (test_projects.py, run after this file, would see it)."""
+    yield
+    trust._group.cache_clear()
+
+
 def fake_accounts(monkeypatch, gid: int, members: list[str], primary: list[tuple[str, int]]):
     """Make group ``gid`` have ``members`` and be the primary group of ``primary``
     (name, uid) accounts, as /etc/group and /etc/passwd would say."""
