@@ -36,6 +36,7 @@ __shellhook_rfd=''          # reply FIFO (read end)
 __shellhook_stuck=''        # the daemon did not answer in time
 __shellhook_dpid=''         # the daemon's pid, as last read from its pid file
 __shellhook_reply=()
+__shellhook_user_cd=''      # 1: a cd function of the user's runs as __shellhook_user_cd
 declare -gA __shellhook_said=()  # warnings printed in this session (keys: text, never arithmetic)
 
 # The runtime dir as platformdirs computes it; the daemon corrects us if it differs.
@@ -222,7 +223,7 @@ __shellhook_undo() {
     fi
     unset VIRTUAL_ENV VIRTUAL_ENV_PROMPT SHELLHOOK_VENV SHELLHOOK_PYTHONHOME
     [[ -z $__shellhook_prefix ]] || PS1=${PS1#"$__shellhook_prefix"}
-    ! builtin declare -F deactivate >/dev/null || unset -f deactivate
+    builtin unset -f deactivate
   else
     unset SHELLHOOK_VENV   # SHELLHOOK_PYTHONHOME stays for our next deactivation
     [[ -z $__shellhook_prefix ]] || PS1=${PS1/"$__shellhook_prefix"/}
@@ -271,9 +272,11 @@ __shellhook_deactivate() {
 }
 
 __shellhook_apply() {
-  local i op arg project='' label='' name=''
-  for ((i = 0; i < ${#__shellhook_reply[@]}; i += 2)); do
-    op=${__shellhook_reply[i]} arg=${__shellhook_reply[i + 1]}
+  local op arg project='' label='' name=''
+  set -- "${__shellhook_reply[@]}"   # (shifting these costs bash half of indexing an array)
+  while (($# > 1)); do
+    op=$1 arg=$2
+    shift 2
     case $op in
       P) project=$arg ;;
       L) label=$arg ;;
@@ -340,8 +343,8 @@ __shellhook_chdir() {
   # venv at once, so the rest of the command line runs in it (`cd proj && pip install`).
   # A cd function of the user's, or another tool's, runs instead of the builtin.
   local rc
-  if builtin declare -F "__shellhook_user_$1" >/dev/null; then
-    "__shellhook_user_$1" "${@:2}"
+  if [[ $1 == cd && -n $__shellhook_user_cd ]]; then
+    __shellhook_user_cd "${@:2}"
   else
     builtin "$@"
   fi
@@ -360,7 +363,10 @@ __shellhook_wrap_cd() {
   local def
   if builtin declare -F cd >/dev/null; then
     def=$(builtin declare -f cd)   # a fork, only when some cd function exists
-    [[ $def == *__shellhook_chdir* ]] || builtin eval "__shellhook_user_$def"
+    if [[ $def != *__shellhook_chdir* ]]; then
+      builtin eval "__shellhook_user_$def"
+      __shellhook_user_cd=1
+    fi
   fi
   cd() { __shellhook_chdir cd "$@"; }
   builtin declare -F pushd >/dev/null || pushd() { __shellhook_chdir pushd "$@"; }
