@@ -39,7 +39,7 @@ __shellhook_reply=()
 __shellhook_user_cd=''      # 1: a cd function of the user's runs as __shellhook_user_cd
 declare -gA __shellhook_said=()  # warnings printed in this session (keys: text, never arithmetic)
 
-# The runtime dir as platformdirs computes it; the daemon corrects us if it differs.
+# The runtime dir as platformdirs computes it; the one-off Python corrects us if it differs (Y).
 if [[ -n ${XDG_RUNTIME_DIR//[[:space:]]/} ]]; then
   __shellhook_rt=$XDG_RUNTIME_DIR/shellhook
 elif [[ -d /run/user/$EUID ]]; then
@@ -119,6 +119,9 @@ __shellhook_send() {
   # at once when none is (the usual case).
   local -a tool=() __shellhook_tool
   local name
+  # Our last request is still unread (a slow or stuck daemon): not another one now. A
+  # write to a full FIFO blocks for good, and requests pile up when nobody reads them.
+  ! builtin read -t 0 -u "$__shellhook_wfd" || return 1
   if __shellhook_tool_set; then
     for name in "${__shellhook_tool[@]}"; do
       [[ ${!name@a} == *x* ]] && tool+=("$name=${!name}")

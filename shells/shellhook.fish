@@ -60,7 +60,7 @@ set -g __shellhook_ticks_all 1 2 3 4 5 6 7 8 9
 set -g __shellhook_ticks $__shellhook_ticks_all
 set -g __shellhook_tool_count (count $__shellhook_tool_names)
 
-# The runtime dir as platformdirs computes it; the daemon corrects us if it differs (Y).
+# The runtime dir as platformdirs computes it; the one-off Python corrects us if it differs (Y).
 if string match -qr '\S' -- "$XDG_RUNTIME_DIR"
     set -g __shellhook_rt "$XDG_RUNTIME_DIR/shellhook"
 else if test -d /run/user/$EUID

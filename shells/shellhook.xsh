@@ -96,7 +96,7 @@ def __shellhook_setup(ns):
             return []
 
     def candidate_runtime_dir():
-        # The runtime dir as platformdirs computes it; the daemon corrects us (`Y`).
+        # The runtime dir as platformdirs computes it; the one-off Python corrects us (`Y`).
         xdg = getenv("XDG_RUNTIME_DIR")
         if xdg.strip():
             return xdg + "/shellhook"

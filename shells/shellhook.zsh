@@ -40,7 +40,7 @@ typeset -gA __shellhook_said=()     # warnings already printed in this session
 zmodload -F zsh/zselect b:zselect 2>/dev/null
 zmodload -F zsh/system b:sysread 2>/dev/null
 
-# The runtime dir as platformdirs computes it; the daemon corrects us if it differs.
+# The runtime dir as platformdirs computes it; the one-off Python corrects us if it differs (Y).
 if [[ -n ${XDG_RUNTIME_DIR//[[:space:]]/} ]]; then
   typeset -g __shellhook_rt=$XDG_RUNTIME_DIR/shellhook
 elif [[ -d /run/user/$EUID ]]; then
@@ -111,6 +111,9 @@ __shellhook_send() {
   # at once when none is (the usual case).
   local -a tool __shellhook_tool
   local name
+  # Our last request is still unread (a slow or stuck daemon): not another one now. A
+  # write to a full FIFO blocks for good, and requests pile up when nobody reads them.
+  (( ! ${+builtins[zselect]} )) || ! zselect -t 0 -r $__shellhook_wfd || return 1
   if __shellhook_tool_set; then
     for name in $__shellhook_tool; do
       [[ ${parameters[$name]} == *export* ]] && tool+=("$name=${(P)name}")

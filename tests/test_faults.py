@@ -381,3 +381,66 @@ def test_malformed_frames_from_a_live_daemon(sandbox, spawn, shell_name, figures
     finally:
         fake.kill()
         fake.wait()
+
+
+# -- a daemon that never reads (issue 13: a full request FIFO) ----------------------------
+NON_READER = r'''
+"""A "daemon" for tests that holds the lock and daemon.pid but reads nothing."""
+import fcntl, os, sys, time
+rundir = sys.argv[1]
+lock = os.open(os.path.join(rundir, "daemon.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(lock, fcntl.LOCK_EX)
+with open(os.path.join(rundir, "daemon.pid"), "w") as f:
+    f.write(f"{os.getpid()}\n")
+print("ready", flush=True)
+time.sleep(600)
+'''
+
+
+def fill(fifo: Path) -> int:
+    """Write to ``fifo`` until it holds all it can (a pipe's 64 KiB); the bytes written."""
+    fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    written = 0
+    try:
+        for size in (4096, 1):
+            with contextlib.suppress(BlockingIOError):
+                while True:
+                    written += os.write(fd, b"x" * size)
+    finally:
+        os.close(fd)
+    return written
+
+
+def test_a_daemon_that_never_reads_cannot_block_a_prompt(sandbox, spawn, shell_name, figures):
+    """Its pid is alive and it holds the lock, so the shells keep asking it and the one-off
+    Python does not replace it. About 600 unanswered requests fill a shell's request FIFO;
+    the FIFO is filled here at once. A write to it would block the prompt for good (bash
+    and zsh wrote blocking): a shell sends no request while its last one is unread, and
+    the one-off Python answers. (fish writes its request to a file it replaces: nothing
+    fills; xonsh writes non-blocking.)"""
+    proj = sandbox.project("proj")
+    sh = spawn()
+    sh.cd(sandbox.home)
+    session = os.fsdecode(sh.getenv("SHELLHOOK_SESSION") or b"")
+    assert session
+    sandbox.stop_daemon()
+    script = sandbox.root / "non_reader.py"
+    script.write_text(NON_READER)
+    fake = subprocess.Popen(
+        [sys.executable, str(script), str(rundir(sandbox))], stdout=subprocess.PIPE
+    )
+    try:
+        assert fake.stdout is not None and fake.stdout.readline() == b"ready\n"
+        requests = rundir(sandbox) / f"{session}{sh.request_suffix}"
+        if sh.request_suffix == ".req":
+            assert fill(requests) >= 4096
+        for _ in range(2):
+            for where, venv in ((proj, str(proj / ".venv")), (sandbox.home, None)):
+                seconds, _ = timed(sh, cd_line(sh, where))
+                record(figures, "daemon that never reads, cd", shell_name, seconds)
+                assert seconds < BOUND
+                assert assert_coherent(sh) == venv  # answered by the one-off Python
+        assert sandbox.daemon_pid() == fake.pid  # nothing replaced it
+    finally:
+        fake.kill()
+        fake.wait()

@@ -6,10 +6,10 @@ registered with the callback that handles it. Answers come from the caches in th
 thread; what needs the file system (a cache miss) runs on a thread of its own the loop
 waits for at most FS_DEADLINE (offload.py): a `stat` stuck on a hung file system holds one
 request, never every shell (docs/threats.md, case 40). That shell is told at once that
-there is no answer yet (its venv stays as it was) and nudged when the thread ends. The shells are
-sessions (sessions.py, docs/protocol.md): a stream session (bash, zsh, xonsh) is adopted
-when its FIFO pair appears in the runtime dir, a file session (fish) when its first
-request file does.
+there is no answer yet (its venv stays as it was) and nudged when the thread ends. The
+shells are sessions (sessions.py, docs/protocol.md): a stream session (bash, zsh, xonsh)
+is adopted when its FIFO pair appears in the runtime dir, a file session (fish) when its
+first request file does.
 """
 
 from __future__ import annotations
