@@ -7,16 +7,11 @@ from __future__ import annotations
 
 import os
 import stat
-import sys
 from dataclasses import dataclass
 
 from shellhook import locations
 from shellhook.errors import ShellhookError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on old Pythons only
-    import tomli as tomllib
+from shellhook.files import parse_toml
 
 TRUST_MODES = ("explicit", "owned")
 
@@ -62,8 +57,8 @@ def load() -> Config:
     if len(raw) > MAX_CONFIG:
         raise ConfigError(f"{path} is larger than {MAX_CONFIG // 1024} KiB")
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = parse_toml(raw)
+    except ValueError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     trust = data.get("trust", "explicit")
     if trust not in TRUST_MODES:

@@ -8,10 +8,12 @@ import errno
 import fcntl
 import os
 import stat
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 MAX_SMALL_FILE = 4096
 
@@ -92,6 +94,16 @@ def read_small_file(
     if len(data) > limit:
         raise OSError(errno.EFBIG, f"larger than {limit} bytes", os.fspath(path))
     return data
+
+
+def parse_toml(raw: bytes) -> dict[str, Any]:
+    """``raw`` (UTF-8) as TOML; ValueError when it is not. The parser is imported on first
+    use: the one-off Python answering a project without TOML files never needs it."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on old Pythons only
+        import tomli as tomllib
+    return tomllib.loads(raw.decode("utf-8"))  # (both errors are ValueErrors)
 
 
 def logical_cwd() -> str:

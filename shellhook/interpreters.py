@@ -18,18 +18,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
 from shellhook.display import path_for_terminal
 from shellhook.errors import ShellhookError, UsageError
-from shellhook.files import read_small_file
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on old Pythons only
-    import tomli as tomllib
+from shellhook.files import parse_toml, read_small_file
 
 Version = tuple[int, ...]
 
@@ -249,10 +243,10 @@ def read_python_version_file(path: str) -> str | None:
 def read_requires_python(pyproject: str) -> str | None:
     """``[project] requires-python`` from a pyproject.toml, or None."""
     try:
-        data = tomllib.loads(read_small_file(pyproject, 1 << 20).decode("utf-8"))
+        data = parse_toml(read_small_file(pyproject, 1 << 20))
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, ValueError) as exc:
         raise SpecifierError(f"cannot read {path_for_terminal(pyproject)}: {exc}") from None
     project = data.get("project")
     value = project.get("requires-python") if isinstance(project, dict) else None

@@ -10,7 +10,6 @@ unwritable file reads as empty, and a failed save is reported once by the caller
 from __future__ import annotations
 
 import json
-import logging
 import os
 import time
 from pathlib import Path
@@ -18,8 +17,6 @@ from pathlib import Path
 from shellhook import locations
 from shellhook.files import read_small_file, sole_writer, write_atomic
 from shellhook.resolver import Resolution
-
-log = logging.getLogger("shellhook")
 
 MAX_PROJECTS = 512  # the oldest are dropped beyond this
 MAX_FILE = 256 * 1024
@@ -81,4 +78,8 @@ def remember_tool_project(known: KnownProjects, res: Resolution) -> None:
     except OSError as exc:
         if not known.failed:
             known.failed = True
-            log.warning("cannot record the project %s for lsvenv: %s", res.project, exc)
+            import logging  # (only here: the one-off Python does without it)
+
+            logging.getLogger("shellhook").warning(
+                "cannot record the project %s for lsvenv: %s", res.project, exc
+            )

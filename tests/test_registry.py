@@ -20,7 +20,7 @@ import pytest
 from bench.shellspec import SPECS
 from shellhook import adapters
 from shellhook.adapters.xonsh import HOOK_MODULE
-from shellhook.config import tomllib  # tomllib, or tomli before Python 3.11
+from shellhook.files import parse_toml
 from tests import test_contract, test_lint, test_quoting
 from tests.drivers import DRIVERS
 
@@ -90,7 +90,7 @@ def test_no_file_in_shells_belongs_to_no_shell() -> None:
 
 @pytest.mark.parametrize("shell", adapters.SHELLS)
 def test_package_data_ships_the_scripts(shell: str) -> None:
-    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    pyproject = parse_toml((REPO / "pyproject.toml").read_bytes())
     globs = pyproject["tool"]["setuptools"]["package-data"]["shellhook.shells"]
     assert (REPO / "shellhook" / "shells").resolve() == (REPO / "shells").resolve()
     scripts = importlib.resources.files("shellhook.shells")
@@ -130,7 +130,7 @@ def test_ci_installs_every_tool_the_shell_tests_need() -> None:
     m = re.search(r"for tool in ([^;]+); do", test_sh)
     assert m, "test.sh's list of Debian packages moved: update this test"
     apt = set(m.group(1).split())
-    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    pyproject = parse_toml((REPO / "pyproject.toml").read_bytes())
     extras = {
         re.split(r"[<>=!~; \[]", req, maxsplit=1)[0]
         for req in pyproject["project"]["optional-dependencies"]["test"]

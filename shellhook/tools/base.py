@@ -14,18 +14,12 @@ import hashlib
 import os
 import re
 import stat
-import sys
 from dataclasses import dataclass
 from typing import Any
 
 from shellhook import locations
-from shellhook.files import is_venv_dir, read_small_file
+from shellhook.files import is_venv_dir, parse_toml, read_small_file
 from shellhook.toolenv import is_tool_variable
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 MAX_TOML_BYTES = 256 * 1024  # pyproject.toml files of large projects stay far below
 MAX_CACHED_TOML = 512
@@ -82,10 +76,10 @@ def read_toml(path: str) -> Table | None:
     if cached is not None and cached[0] == _stamp(st):
         return cached[1]
     try:
-        data = tomllib.loads(read_small_file(path, MAX_TOML_BYTES).decode("utf-8"))
+        data = parse_toml(read_small_file(path, MAX_TOML_BYTES))
     except OSError:
         return None
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except ValueError:
         data = {}
     if len(_toml_cache) >= MAX_CACHED_TOML:
         _toml_cache.clear()
