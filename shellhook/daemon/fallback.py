@@ -13,7 +13,6 @@ import sys
 
 from shellhook import locations, protocol
 from shellhook.daemon import control
-from shellhook.daemon.sessions import nudge_session
 from shellhook.display import for_terminal
 from shellhook.known import KnownProjects, remember_tool_project
 from shellhook.policy import Context, decide, judge
@@ -57,6 +56,8 @@ def nudge(session_id: str | None = None) -> None:
     sid = session_id if session_id is not None else os.environ.get("SHELLHOOK_SESSION", "")
     if not sid or "/" in sid or sid.startswith("."):
         return
+    from shellhook.daemon.sessions import nudge_session  # (not needed to answer a hook)
+
     rundir = locations.runtime_dir()
     with contextlib.suppress(OSError, locations.UnsafeDirectory):
         locations.check_private_dir(rundir)
