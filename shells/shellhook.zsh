@@ -399,10 +399,11 @@ __shellhook_uninstalled() {
 __shellhook_precmd() {
   local -i ret=$?
   emulate -L zsh
-  __shellhook_check
+  (( ! ${+_OLD_VIRTUAL_PATH} )) || __shellhook_check
   if [[ $PWD != $__shellhook_pwd || ${VIRTUAL_ENV-} != $__shellhook_seen ]]; then
     __shellhook_ask
-  elif [[ -n $__shellhook_rfd ]] && zselect -t 0 -r $__shellhook_rfd 2>/dev/null; then
+  elif [[ -n $__shellhook_rfd ]] && (( ${+builtins[zselect]} )) &&
+    zselect -t 0 -r $__shellhook_rfd; then   # (silent: no 2>/dev/null to open)
     __shellhook_ask   # nudged: a venv or its trust changed
   fi
   return ret
