@@ -6,12 +6,11 @@ Only the user's own file is read: a project can never change these settings.
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass
 
 from shellhook import locations
 from shellhook.errors import ShellhookError
-from shellhook.files import parse_toml
+from shellhook.files import parse_toml, read_small_file
 
 TRUST_MODES = ("explicit", "owned")
 
@@ -37,25 +36,12 @@ def load() -> Config:
     too large, not a regular file or not the user's own (root with a user's HOME)."""
     path = locations.config_file()
     try:
-        # A symlink is followed (dotfiles repositories); a FIFO never blocks the open.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        # A symlink is followed (dotfiles repositories).
+        raw = read_small_file(path, MAX_CONFIG, owner=os.geteuid(), follow=True)
     except FileNotFoundError:
         return Config()
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise ConfigError(f"{path} is not a regular file")
-        if st.st_uid != os.geteuid():
-            raise ConfigError(f"{path} is owned by uid {st.st_uid}, not you: ignored")
-        raw = os.read(fd, MAX_CONFIG + 1)
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
-    finally:
-        os.close(fd)
-    if len(raw) > MAX_CONFIG:
-        raise ConfigError(f"{path} is larger than {MAX_CONFIG // 1024} KiB")
     try:
         data = parse_toml(raw)
     except ValueError as exc:

@@ -73,15 +73,21 @@ def remove_stale_temps(directory: Path, age: float = STALE_TEMP_AGE) -> int:
 
 
 def read_small_file(
-    path: str | os.PathLike[str], limit: int = MAX_SMALL_FILE, *, owner: int | None = None
+    path: str | os.PathLike[str],
+    limit: int = MAX_SMALL_FILE,
+    *,
+    owner: int | None = None,
+    follow: bool = False,
 ) -> bytes:
-    """Read a regular file without following a symlink, refusing more than ``limit`` bytes.
+    """Read a regular file without following a symlink (unless ``follow``), refusing more
+    than ``limit`` bytes.
 
     With ``owner``, a file owned by another uid is refused too. Never blocks on a FIFO.
     Raises OSError (ELOOP for a symlink, EINVAL for a non-regular file, EPERM for another
     owner, EFBIG for an oversized file).
     """
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    nofollow = 0 if follow else os.O_NOFOLLOW
+    fd = os.open(path, os.O_RDONLY | nofollow | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
