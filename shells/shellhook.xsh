@@ -642,9 +642,12 @@ def __shellhook_setup(ns):
         if st.rfd < 0:
             return False
         try:
-            return bool(os.read(st.rfd, 65536))  # a nudge (or a late doorbell)
+            rang = bool(os.read(st.rfd, 65536))  # a nudge (or a late doorbell)
         except OSError:  # BlockingIOError: nothing there
             return False
+        if rang:
+            st.stuck = False  # it did not answer in time, but is back: ask it again
+        return rang
 
     def check():
         try:

@@ -126,7 +126,13 @@ __shellhook_send() {
 
 __shellhook_ask_daemon() {
   emulate -L zsh
-  [[ -z $__shellhook_stuck ]] || return 1
+  if [[ -n $__shellhook_stuck ]]; then
+    # It did not answer in time, but has rung since (a late answer): it is back. Else a
+    # one-off Python answers, which would hang too where the daemon hung.
+    [[ -n $__shellhook_rfd ]] && (( ${+builtins[zselect]} )) &&
+      zselect -t 0 -r $__shellhook_rfd || return 1
+    __shellhook_stuck=''
+  fi
   if [[ -z $__shellhook_wfd ]]; then __shellhook_connect || return 1; fi
   # Is the daemon alive? The pid file is read again only when the pid we know is gone.
   if [[ -z $__shellhook_dpid ]] || ! builtin kill -0 $__shellhook_dpid 2>/dev/null; then
