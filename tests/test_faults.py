@@ -252,6 +252,17 @@ fcntl.flock(lock, fcntl.LOCK_EX)
 (rundir / "daemon.pid").write_text(f"{os.getpid()}\n")
 print("ready", flush=True)
 BIG = 10 * 1024 * 1024
+SENTINEL = os.path.join(os.path.dirname(decoy), "PWNED")
+HOSTILE_KEYS = (
+    f"FOO;touch {SENTINEL}", "1ABC", "", "PS1", "PROMPT_COMMAND", "BASH_ENV", "ENV",
+    "LD_PRELOAD", "DYLD_INSERT_LIBRARIES", "PYTHONPATH", "PYTHONSTARTUP", "ZDOTDIR",
+    "SHELLOPTS", "fish_prompt", "PATH", "VIRTUAL_ENV",
+)
+PAYLOADS = (  # each shell's substitution syntax
+    f"$(touch {SENTINEL})", f"`touch {SENTINEL}`", f"'; touch {SENTINEL}; '",
+    f"(touch {SENTINEL})", f"@(open({SENTINEL!r}, 'w'))",
+    f"__import__('os').system('touch {SENTINEL}')", f"\\n touch {SENTINEL}\n",
+)
 
 
 def honest(req):
@@ -284,6 +295,18 @@ def faulty(mode, req):
         return honest(req) + bad
     if mode == "stale":  # another request's seq
         return protocol.encode_reply(str(int(req.seq) - 1), bad_ops)
+    if mode == "hostile-keys":  # case 4: env-like keys, each with every payload, then ours
+        pairs = b"".join(
+            os.fsencode(key) + b"\0" + os.fsencode(payload) + b"\0"
+            for key in HOSTILE_KEYS for payload in PAYLOADS
+        )
+        return head + pairs + honest(req)[len(head):]
+    if mode == "hostile-values":  # case 4: the data ops with every payload, then ours
+        # (42 pairs: under fish's cap of 54, past which a frame is not the daemon's)
+        ops = [(op, payload) for op in "PLMSWC" for payload in PAYLOADS]
+        return head + protocol.encode_reply(req.seq, ops)[len(head):-len(b"E\0\0")] + (
+            honest(req)[len(head):]
+        )
     raise ValueError(mode)
 
 
@@ -329,12 +352,9 @@ MODES = (
 )
 
 
-def test_malformed_frames_from_a_live_daemon(sandbox, spawn, shell_name, figures):
-    proj = sandbox.project("proj")
-    decoy = sandbox.make_venv(sandbox.root / "decoy")
-    sh = spawn(env={"SHELLHOOK_QUIET": "1"})  # only W lines print: the fake's, or errors
-    sh.cd(sandbox.home)
-    before = sh.getenv("PATH")
+@contextlib.contextmanager
+def fake_daemon(sandbox: Sandbox, decoy: Path):
+    """The fake daemon in place of the sandbox's: yields (mode file, served file)."""
     sandbox.stop_daemon()
     script = sandbox.root / "fake_daemon.py"
     script.write_text(FAKE_DAEMON)
@@ -355,6 +375,20 @@ def test_malformed_frames_from_a_live_daemon(sandbox, spawn, shell_name, figures
     )
     try:
         assert fake.stdout is not None and fake.stdout.readline() == b"ready\n"
+        yield mode_file, served
+        assert fake.poll() is None, "the fake daemon died"
+    finally:
+        fake.kill()
+        fake.wait()
+
+
+def test_malformed_frames_from_a_live_daemon(sandbox, spawn, shell_name, figures):
+    proj = sandbox.project("proj")
+    decoy = sandbox.make_venv(sandbox.root / "decoy")
+    sh = spawn(env={"SHELLHOOK_QUIET": "1"})  # only W lines print: the fake's, or errors
+    sh.cd(sandbox.home)
+    before = sh.getenv("PATH")
+    with fake_daemon(sandbox, decoy) as (mode_file, served):
         sh.sync()
         problems = []  # every mode is tried: the failures of each are reported together
         for mode in MODES:
@@ -377,10 +411,53 @@ def test_malformed_frames_from_a_live_daemon(sandbox, spawn, shell_name, figures
                 problems.append(f"{mode}, cd out: {exc}")
         assert not problems, "\n".join(problems)
         assert sh.getenv("PATH") == before
-        assert fake.poll() is None, "the fake daemon died"
-    finally:
-        fake.kill()
-        fake.wait()
+
+
+# The variables a hostile key would set, were keys names (case 4); fish and xonsh have
+# no PS1 or PROMPT_COMMAND of their own: unset before and after there.
+WATCHED_VARS = (
+    "PS1",
+    "PROMPT_COMMAND",
+    "BASH_ENV",
+    "ENV",
+    "LD_PRELOAD",
+    "PYTHONPATH",
+    "PYTHONSTARTUP",
+    "ZDOTDIR",
+    "VIRTUAL_ENV_PROMPT",
+)
+
+
+@pytest.mark.parametrize("mode", ["hostile-keys", "hostile-values"])
+def test_hostile_replies_from_a_live_daemon_run_nothing(sandbox, spawn, shell_name, mode):
+    """Case 4: a reply carries env-like keys (PS1, BASH_ENV, LD_PRELOAD, an empty one,
+    ``FOO;touch``...) or the known ops with each shell's substitution syntax as values,
+    before an honest answer. The reply is a closed set of ops, applied as data: no
+    sentinel, no variable set by a key, and the honest answer applied coherently."""
+    proj = sandbox.project("proj")
+    decoy = sandbox.make_venv(sandbox.root / "decoy")
+    sentinel = sandbox.root / "PWNED"
+    sh = spawn(env={"SHELLHOOK_QUIET": "1"})
+    sh.cd(sandbox.home)
+    before = {var: sh.getenv(var) for var in WATCHED_VARS if var != "VIRTUAL_ENV_PROMPT"}
+    with fake_daemon(sandbox, decoy) as (mode_file, served):
+        sh.sync()
+        mode_file.write_text(f"{mode}\n{proj}")
+        seconds, out = timed(sh, cd_line(sh, proj))
+        assert mode in served.read_text(), "never sent"
+        assert seconds < BOUND, seconds
+        assert not sentinel.exists(), out
+        if mode == "hostile-values":  # applied, as data: each W line printed as it came
+            assert os.fsencode(f"$(touch {sentinel})") in out, out
+        assert assert_coherent(sh) == str(proj / ".venv")
+        assert sh.getenv("VIRTUAL_ENV_PROMPT") == b"proj", "the honest name came last"
+        sh.cd(sandbox.home)
+        assert assert_coherent(sh) is None
+        after = {var: sh.getenv(var) for var in before}
+        assert after == before
+        sh.cd(proj)  # the next answer is an honest one
+        assert assert_coherent(sh) == str(proj / ".venv")
+    assert not sentinel.exists()
 
 
 # -- a daemon that never reads (issue 13: a full request FIFO) ----------------------------
