@@ -431,10 +431,14 @@ def test_unanswered_request_is_bounded(sandbox, start_shell):
         mute.wait()
 
 
-def test_ctrl_c_while_waiting_returns_the_prompt(sandbox, start_shell):
-    """Ctrl-C in the wait loop: the prompt comes back, the environment all old or all new."""
+@pytest.mark.parametrize("handler", [False, True], ids=["plain", "user-on-signal-INT"])
+def test_ctrl_c_while_waiting_returns_the_prompt(sandbox, start_shell, handler):
+    """Ctrl-C in the wait loop: the prompt comes back, the environment all old or all new;
+    a user's ``--on-signal INT`` function (case 37) still runs at the next Ctrl-C."""
     a = sandbox.project("a")
     sh = start_shell("fish")
+    if handler:
+        sh.run("function mine --on-signal INT; echo mine; end")
     before = sh.getenv("PATH")
     # The first prompt's one-off Python starts the daemon; under load it takes a while.
     assert sh.wait_for(lambda: sandbox.daemon_pid() is not None, timeout=10)
@@ -467,6 +471,9 @@ def test_ctrl_c_while_waiting_returns_the_prompt(sandbox, start_shell):
     sh.cd(sandbox.home)
     sh.cd(a)
     assert sh.venv() == str(a / ".venv")
+    if handler:
+        sh.child.sendintr()  # at the prompt: the user's function is still theirs
+        assert b"mine" in sh.sync()
 
 
 # -- quoting ----------------------------------------------------------------------------
