@@ -12,6 +12,21 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
+# Character classes for the quote functions: string tests, not `re`, whose import (with
+# enum's) costs `shellhook init` about a third of its time at every shell start.
+ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def made_of(value: str, allowed: frozenset[str]) -> bool:
+    """True when ``value`` is not empty and holds only characters of ``allowed``."""
+    return bool(value) and all(ch in allowed for ch in value)
+
+
+def printable_ascii(value: str) -> bool:
+    """True when every character of ``value`` is in `` `` to ``~`` (or it is empty)."""
+    return value.isascii() and value.isprintable()
+
+
 class ShellAdapter(ABC):
     """The interface every shell adapter implements."""
 

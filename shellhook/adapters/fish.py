@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-import re
 
-from shellhook.adapters.base import ShellAdapter
+from shellhook.adapters.base import ALNUM, ShellAdapter, made_of, printable_ascii
 
 TYPE_CHECKING = False  # neither typing nor pathlib in `shellhook init` (at shell start)
 if TYPE_CHECKING:
     from pathlib import Path
 
-_SAFE = re.compile(r"[A-Za-z0-9_@+=:,./-]+")
-_PRINTABLE = re.compile(r"[ -~]*")
+_SAFE = ALNUM | frozenset("_@+=:,./-")  # a word fish takes as it is
 
 
 class Fish(ShellAdapter):
@@ -32,9 +30,9 @@ class Fish(ShellAdapter):
         fish's own private range U+F600-U+F6FF (it encodes raw bytes there), which goes
         as its UTF-8 bytes. NUL cannot be in a fish string: ValueError.
         """
-        if _SAFE.fullmatch(value):
+        if made_of(value, _SAFE):
             return value
-        if _PRINTABLE.fullmatch(value):
+        if printable_ascii(value):
             return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
         out: list[str] = []
         run: list[str] = []  # printable ASCII waiting to be single-quoted

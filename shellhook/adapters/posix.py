@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import re
 
-from shellhook.adapters.base import ShellAdapter
+from shellhook.adapters.base import ALNUM, ShellAdapter, made_of, printable_ascii
 
-_SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
-_PRINTABLE = re.compile(r"[ -~]*")
+_SAFE = ALNUM | frozenset("_@%+=:,./-")  # a word bash and zsh take as it is
 
 
 def posix_quote(value: str) -> str:
@@ -19,9 +17,9 @@ def posix_quote(value: str) -> str:
     becomes an ANSI-C ``$'...'`` string of ``\\xNN`` escapes, so the word is one line of
     ASCII that survives readline, terminals and copy-paste.
     """
-    if _SAFE.fullmatch(value):
+    if made_of(value, _SAFE):
         return value
-    if _PRINTABLE.fullmatch(value):
+    if printable_ascii(value):
         return "'" + value.replace("'", "'\\''") + "'"
     out = []
     for byte in os.fsencode(value):

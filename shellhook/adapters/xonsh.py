@@ -7,16 +7,15 @@ imports shellhook) or as ``xontrib load shellhook`` (xontrib/shellhook.py).
 from __future__ import annotations
 
 import os
-import re
 
-from shellhook.adapters.base import ShellAdapter
+from shellhook.adapters.base import ALNUM, ShellAdapter, made_of
 
 TYPE_CHECKING = False  # neither typing nor pathlib in `shellhook init` (at shell start)
 if TYPE_CHECKING:
     from pathlib import Path
 
 # Words xonsh's subprocess mode takes literally: no $VAR, ~, glob, @ or quote in them.
-_BARE = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./-]*")
+_BARE = ALNUM | frozenset("_./-")  # not first: "-"
 
 # The namespace the hook file runs in when loaded by source_line (a private module).
 HOOK_MODULE = "shellhook_hook"
@@ -40,7 +39,7 @@ class Xonsh(ShellAdapter):
         xonsh expands ``$VAR`` even inside quoted strings in subprocess mode, so anything
         but a plain word is passed as a Python expression, which is never expanded.
         """
-        if _BARE.fullmatch(value):
+        if made_of(value, _BARE) and not value.startswith("-"):
             return value
         return "@(" + python_literal(value) + ")"
 

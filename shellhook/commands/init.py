@@ -1,8 +1,8 @@
 """``shellhook init SHELL``: print the hook for a shell.
 
-``eval "$(shellhook init bash)"`` runs this at every shell start: ``shellhook.cli`` runs
-it without building its parser (which imports every command), and it imports nothing but
-the adapters.
+``eval "$(shellhook init bash)"`` runs this at every shell start: ``shellhook.cli`` calls
+``print_hook`` without building its parser (which imports argparse and every command), and
+it imports nothing but the adapters.
 """
 
 from __future__ import annotations
@@ -25,7 +25,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the hook for ``args.shell``, fixed to this interpreter."""
+    """Print the hook for ``args.shell``."""
+    return print_hook(args.shell)
+
+
+def print_hook(shell: str) -> int:
+    """Print the hook for ``shell``, fixed to this interpreter (``shellhook.cli`` calls
+    this one directly: no parser at shell start)."""
     # Not realpath: a venv's python is a symlink to a base interpreter without shellhook.
-    sys.stdout.write(adapters.get(args.shell).init_text(os.path.abspath(sys.executable)))
+    sys.stdout.write(adapters.get(shell).init_text(os.path.abspath(sys.executable)))
     return 0
