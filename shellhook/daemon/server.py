@@ -51,6 +51,9 @@ log = logging.getLogger("shellhook.daemon")
 DEBOUNCE = 0.03  # seconds of quiet after a burst of file events
 DEBOUNCE_MAX = 0.25
 RESCAN = 1.0  # seconds between scans of a runtime dir that cannot be watched
+# ...and between looks at fish's request files then (no event says one was written):
+# fish gives up on the daemon after about 150 ms (shells/shellhook.fish), so well below.
+POLL = 0.05
 IDLE_EXIT = float(os.environ.get("SHELLHOOK_IDLE_EXIT", "900"))
 # A cache miss runs on a thread of its own: waited for this long (a shell waits 200 ms:
 # DESIGN §6), then abandoned. At most MAX_STUCK abandoned threads (blocked in the kernel)
@@ -160,6 +163,7 @@ class Daemon:
         self.idle_since = time.monotonic()
         self.running = True
         self.next_rescan = 0.0
+        self.next_poll = 0.0
         self.workon_children: set[str] = set()
         self._newborn: set[str] = set()
         # Judgements (trust, venv health) stay valid until a watched file changes or the
@@ -257,8 +261,12 @@ class Daemon:
         timeout = self._event_timeout()
         if self.watcher.is_watched(str(self.rundir)):
             return timeout
-        # Unwatched (inotify limits): new shells are found by a rescan, on a timer.
-        rescan = max(0.0, self.next_rescan - time.monotonic())
+        # Unwatched (inotify limits): new shells are found by a rescan, on a timer, and
+        # fish's requests by a look at their files, on a shorter one.
+        due = self.next_rescan
+        if self._file_sessions():
+            due = min(due, self.next_poll)
+        rescan = max(0.0, due - time.monotonic())
         return rescan if timeout is None else min(timeout, rescan)
 
     def _event_timeout(self) -> float | None:
@@ -271,13 +279,24 @@ class Daemon:
 
     def _maybe_rescan(self) -> None:
         """The fallback for a runtime dir that cannot be watched: adopt the shells that
-        appeared since the last look, and try the watches again."""
+        appeared since the last look, and try the watches again; in between, answer what
+        the fish shells wrote in their request files."""
         now = time.monotonic()
-        if self.watcher.is_watched(str(self.rundir)) or now < self.next_rescan:
+        if self.watcher.is_watched(str(self.rundir)):
             return
-        self.next_rescan = now + RESCAN
-        self._scan_rundir()
-        self._added(self.watcher.retry())
+        if now >= self.next_rescan:
+            self.next_rescan = now + RESCAN
+            self.next_poll = now + POLL
+            self._scan_rundir()
+            self._added(self.watcher.retry())
+        elif now >= self.next_poll:
+            self.next_poll = now + POLL
+            for session in self._file_sessions():
+                self._serve(session)
+
+    def _file_sessions(self) -> list[Session]:
+        """The sessions whose requests are files (fish's): no fd says one was written."""
+        return [s for s in self.sessions.values() if isinstance(s, FileSession)]
 
     # -- shells coming and going --------------------------------------------------
     def _scan_rundir(self) -> None:
@@ -587,6 +606,7 @@ class Daemon:
     # -- file events ----------------------------------------------------------------
     def _on_fs_events(self) -> None:
         self.stats["wakeups"] += 1
+        noise = False  # changes that cannot alter an answer were read too
         for change in self.watcher.read():
             self.stats["changes"] += 1
             if change.kind == w.OVERFLOW:
@@ -609,6 +629,7 @@ class Daemon:
                     self._consider(change.path)
                 continue
             if not any(self._relevant(change, role) for role in roles):
+                noise = True
                 continue
             self.stats["relevant"] += 1
             path = change.path
@@ -619,6 +640,10 @@ class Daemon:
             if change.kind == w.CREATED and change.is_dir and (LEVEL in roles or STORE in roles):
                 self._newborn.add(path)  # maybe a venv being made: watched for pyvenv.cfg
             self._dirty()
+        if noise and self.dirty_since is not None:
+            # A flush is due and the storm goes on (a checkout, a build): one flush once it
+            # calms down (DEBOUNCE_MAX at most), not one per pause between relevant changes.
+            self.last_event = time.monotonic()
 
     def _dirty(self) -> None:
         self._judged.clear()

@@ -35,6 +35,11 @@ log = logging.getLogger("shellhook.daemon")
 
 KEEP_SPARE = 64  # watches kept after no shell needs them any more
 LIMITS = (errno.ENOSPC, errno.EMFILE)  # inotify's watch and instance limits
+# What those errors mean from inotify, for the log ("No space left on device" is not it).
+LIMIT_TEXT = {
+    errno.ENOSPC: "inotify watch limit reached (fs.inotify.max_user_watches)",
+    errno.EMFILE: "too many inotify instances (fs.inotify.max_user_instances) or open files",
+}
 
 # What a watch reports, as bits (a path may need several).
 ENTRIES = 1  # entries created, deleted or moved in or out; the path itself deleted or moved
@@ -192,7 +197,7 @@ class InotifyWatcher(Watcher):
             import ctypes
 
             err = ctypes.get_errno()
-            raise OSError(err, f"inotify_init: {os.strerror(err)}")
+            raise OSError(err, f"inotify_init: {LIMIT_TEXT.get(err) or os.strerror(err)}")
         os.set_blocking(fd, False)
         os.set_inheritable(fd, False)
         self.fd = fd
@@ -233,7 +238,7 @@ class InotifyWatcher(Watcher):
             import ctypes
 
             err = ctypes.get_errno()
-            raise OSError(err, os.strerror(err), path)
+            raise OSError(err, LIMIT_TEXT.get(err) or os.strerror(err), path)
         return wd
 
     def _add(self, path: str, flags: int) -> None:
