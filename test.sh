@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Run shellhook's test suite on a fresh machine. Installs what the tests need first: zsh,
-# fish, shellcheck, npm, strace, direnv, bindfs and a zsh theme from Debian packages (when
-# run as root), and, into a private venv of this checkout (.venv, made once and reused;
-# never the Python you run this with), shellhook itself with its test extras from PyPI.
+# fish, shellcheck, npm, strace, direnv, bindfs, gcc, tmux and a zsh theme from Debian
+# packages (when run as root), and, into a private venv of this checkout (.venv, made once
+# and reused; never the Python you run this with), shellhook itself with its test extras
+# from PyPI.
 # Then: ruff, mypy and pytest. Extra arguments go to pytest. PYTHON picks the interpreter
 # (python3).
 set -euo pipefail
@@ -13,8 +14,9 @@ venv=.venv
 if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
   missing=()
   # strace and direnv: bench/'s smoke run (tests/test_bench_smoke.py) counts processes
-  # with strace and compares with direnv; bindfs stages a hung file system (FUSE).
-  for tool in zsh fish shellcheck npm strace direnv bindfs; do
+  # with strace and compares with direnv; bindfs stages a hung file system (FUSE); gcc
+  # builds an LD_PRELOAD library (case 39); tmux runs child shells (case 48).
+  for tool in zsh fish shellcheck npm strace direnv bindfs gcc tmux; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
   done
   # A real zsh theme for the prompt tests (pure comes from the npm registry).

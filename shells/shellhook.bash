@@ -181,7 +181,10 @@ __shellhook_ask_oneshot() {
   # No daemon: decide with a one-off Python (which also restarts the daemon).
   [[ -x $__shellhook_python ]] || return 1
   local fd
-  exec {fd}< <("$__shellhook_python" -I -m shellhook hook ${__shellhook_stuck:+--stuck} \
+  # Without the shell's LD_PRELOAD: no library of a (malicious) venv's runs in the
+  # Python that starts the daemon. (-I leaves out the PYTHON* variables.)
+  exec {fd}< <(builtin unset LD_PRELOAD
+    "$__shellhook_python" -I -m shellhook hook ${__shellhook_stuck:+--stuck} \
     "$__shellhook_seq" "$PWD" "${VIRTUAL_ENV-}" "${SHELLHOOK_VENV-}" "$__shellhook_owned" \
     "${SHELLHOOK_OFF-}" "${WORKON_HOME-}" 2>/dev/null)
   __shellhook_read_reply "$fd" 1

@@ -213,9 +213,11 @@ function __shellhook_ask_oneshot --description 'shellhook: no daemon: decide wit
     test -n "$__shellhook_stuck"; and set stuck --stuck
     set -l owned 0
     builtin functions -q deactivate; and set owned 1
-    __shellhook_take_frame ($__shellhook_python -I -m shellhook hook $stuck $__shellhook_seq \
-        "$PWD" "$VIRTUAL_ENV" "$SHELLHOOK_VENV" $owned "$SHELLHOOK_OFF" "$WORKON_HOME" \
-        2>/dev/null </dev/null | string split0)
+    # An empty LD_PRELOAD: no library of a (malicious) venv's runs in the Python that
+    # starts the daemon. (-I leaves out the PYTHON* variables.)
+    __shellhook_take_frame (LD_PRELOAD= $__shellhook_python -I -m shellhook hook $stuck \
+        $__shellhook_seq "$PWD" "$VIRTUAL_ENV" "$SHELLHOOK_VENV" $owned "$SHELLHOOK_OFF" \
+        "$WORKON_HOME" 2>/dev/null </dev/null | string split0)
 end
 
 function __shellhook_path_remove --description 'shellhook: remove every $argv[1] entry from PATH'

@@ -282,10 +282,14 @@ def __shellhook_setup(ns):
         argv = [py, "-I", "-m", "shellhook", "hook"]
         if st.stuck:
             argv.append("--stuck")
+        # Without the shell's LD_PRELOAD: no library of a (malicious) venv's runs in the
+        # Python that starts the daemon. (-I leaves out the PYTHON* variables.)
+        cenv = child_env()
+        cenv.pop("LD_PRELOAD", None)
         try:
             out = subprocess.run(argv + fields[1:], stdin=subprocess.DEVNULL,
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                 env=child_env(), timeout=3).stdout
+                                 env=cenv, timeout=3).stdout
         except (OSError, subprocess.SubprocessError):
             return None
         return parse_frame(out, seq)[0]
