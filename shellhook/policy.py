@@ -110,6 +110,19 @@ def _venv_label(res: Resolution) -> str:
     return path_for_command(res.venv)
 
 
+def _pip_fix(venv: str) -> str:
+    """How to add pip to ``venv``, fit for who asks: a venv of root's (a system venv, in
+    /opt say) is not the user's to write, so it takes sudo and the venv's own python by
+    its path (sudo resets PATH)."""
+    try:
+        owner = os.stat(venv).st_uid
+    except OSError:
+        owner = os.geteuid()
+    if owner != os.geteuid():
+        return f"sudo {path_for_command(os.path.join(venv, 'bin', 'python'))} -m ensurepip"
+    return "python -m ensurepip, or use uv pip"
+
+
 def judge(res: Resolution, ctx: Context) -> Target:
     """Combine resolution, trust and venv health into a Target.
 
@@ -159,7 +172,7 @@ def judge(res: Resolution, ctx: Context) -> Target:
     if not venvinfo.has_pip(res.venv):
         note = (
             f"shellhook: {venv} has no pip (a bare pip runs the system's); "
-            "add it: python -m ensurepip, or use uv pip"
+            f"add it: {_pip_fix(res.venv)}"
         )
     # A chmod of an unwatched path (site-packages, the project) must end it too.
     stamp = permissions_stamp(res)

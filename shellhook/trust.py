@@ -136,6 +136,8 @@ def ownership_problem(path: str, whole: str | None = None, *, recursive: bool = 
     if not acceptable_owner(st.st_uid):
         return f"{shown} is owned by {_user_name(st.st_uid)}, not you (fix: {_not_yours_fix(fix)})"
     chmod = "chmod -R g-w,o-w" if recursive else "chmod g-w,o-w"
+    if st.st_uid != uid:
+        chmod = "sudo " + chmod  # root's (a system venv): not the user's to change
     if st.st_mode & stat.S_IWOTH:
         return f"{shown} is writable by others (anyone) (fix: {chmod} {fix})"
     if st.st_mode & stat.S_IWGRP:

@@ -11,6 +11,8 @@ dependencies: a user's own install, as install.sh makes one.
 from __future__ import annotations
 
 import glob
+import hashlib
+import json
 import os
 import pwd
 import shutil
@@ -30,7 +32,9 @@ import watchdog
 
 import shellhook
 from shellhook import adapters
-from tests.conftest import home_env
+from tests.conftest import home_env, require_shell
+from tests.drivers import DRIVERS
+from tests.drivers.base import ShellDriver
 
 OTHER_USER = "shellhook-other"  # the same user as tests/test_e2e_adversarial.py's
 PROMPT_BOUND = 2.0  # seconds a cd may take here (a one-off Python on 2 busy cores)
@@ -458,3 +462,218 @@ def test_a_runtime_dir_squatted_by_another_user_is_refused(
         own = tmp / "runtime-0" / "shellhook"
         assert os.lstat(own).st_uid == 0
         assert any(p.suffix == sh.request_suffix for p in own.iterdir())
+
+
+# -- case 24 ------------------------------------------------------------------------------
+
+
+def user_shell(world: World, shell_name: str) -> ShellDriver:
+    """An interactive shell of ``shell_name`` run by the other user (``runuser``) with
+    their environment and their own hook, not started yet. What it writes for the test
+    to read goes to a directory of theirs; so do the shell's own data, config and cache
+    files (root shells of case 29 leave root-owned ones in their HOME, which xonsh
+    cannot start with)."""
+    cls = DRIVERS[shell_name]
+    require_shell(cls.executable)
+    own = Path(tempfile.mkdtemp(dir=world.base, prefix=f"{shell_name}-"))
+    xdg = {f"XDG_{kind}_HOME": str(own / kind.lower()) for kind in ("DATA", "CONFIG", "CACHE")}
+    for path in (own, *map(Path, xdg.values())):
+        path.mkdir(mode=0o700, exist_ok=True)
+        os.chown(path, world.other.pw_uid, world.other.pw_gid)
+    pybin = str(Path(sys.executable).parent)  # where the tests' xonsh is found
+    env = {**world.env, **xdg, "TERM": "dumb", "PATH": f"{world.env['PATH']}:{pybin}"}
+    driver = cls(own, env, world.hook(shell_name))
+    runuser = [shutil.which("runuser") or "runuser", "-u", world.other.pw_name, "--"]
+    assigned = [f"{k}={v}" for k, v in driver.env.items()]
+    driver.argv_override = [*runuser, "/usr/bin/env", "-i", *assigned, *driver.argv()]
+    return driver
+
+
+def test_a_users_shell_activates_a_root_owned_venv_once_allowed(
+    sandbox, world, shared, shell_name, figures
+):
+    """Case 24: a real venv owned by root, mode 0755 (made by root in a directory of
+    root's, as ``/opt/venv``), named by the pointer file of a project of the second
+    user's. In an interactive shell of that user's, with their own install and daemon:
+    before ``allow`` nothing activates and the one line names their own command
+    (``shellhook allow ~/PROJECT``, their HOME); once they run it in that shell the
+    venv activates (PATH, python) and again at each cd in. The hints fit them, not
+    root: root's venv without pip, or made writable by others, is put right with
+    ``sudo`` (the user cannot write it); a venv of a third account gets
+    ``sudo chown -R $USER``, never root's "use a venv of root's own"."""
+    top = Path(tempfile.mkdtemp(dir=shared, prefix=f"case24-{shell_name}-"))  # as /opt
+    top.chmod(0o755)
+    venv = sandbox.make_venv(top / "venv")
+    venv.chmod(0o755)
+    assert (os.stat(venv).st_uid, os.stat(venv / "bin").st_mode & 0o777) == (0, 0o755)
+    home = Path(world.env["HOME"])
+    proj = home / f"p24-{shell_name}"
+    proj.mkdir()
+    (proj / ".venv").write_text(f"{venv}\n")
+    for path in (proj, proj / ".venv"):
+        os.chown(path, world.other.pw_uid, world.other.pw_gid)
+    python = f"{venv}/bin/python"
+    sh = user_shell(world, shell_name)
+    try:
+        sh.start(home)
+        out = sh.cd(proj)
+        assert sh.venv() is None
+        allow = f"shellhook: {venv} is not allowed; to use it: shellhook allow ~/{proj.name}"
+        assert out.count(b"shellhook:") == 1 and allow.encode() in out, out
+        out = sh.run("python -I -m shellhook allow")
+        assert f"shellhook: allowed {venv} for ~/{proj.name}".encode() in out, out
+        assert sh.wait_for(lambda: sh.venv() == str(venv))
+        assert sh.which_python() == str(venv)
+        assert (sh.getenv("PATH") or b"").startswith(f"{venv}/bin:".encode())
+        said = sh.transcript.decode(errors="replace")
+        assert (
+            f"has no pip (a bare pip runs the system's); add it: sudo {python} -m ensurepip" in said
+        )
+        sh.cd(home)
+        assert sh.venv() is None
+        took = sh.timed_cd(proj)
+        figures.most("case 24: slowest cd of a user's shell into a root venv (s)", took)
+        assert took < PROMPT_BOUND and sh.venv() == str(venv)
+
+        def refused(change, undo, fix: str) -> None:
+            sh.cd(home)
+            change()
+            out = sh.cd(proj)
+            assert sh.venv() is None and f"(fix: {fix})".encode() in out, out
+            assert b"root's own" not in out
+            undo()
+            sh.cd(home)
+            sh.cd(proj)
+            assert sh.venv() == str(venv)
+
+        refused(
+            lambda: (venv / "bin").chmod(0o777),
+            lambda: (venv / "bin").chmod(0o755),
+            f"sudo chmod -R g-w,o-w {venv}",
+        )
+        refused(
+            lambda: os.chown(venv, 4242, 4242),
+            lambda: os.chown(venv, 0, 0),
+            f"sudo chown -R $USER {venv}, or make your own",
+        )
+    finally:
+        sh.close()
+        shutil.rmtree(top, ignore_errors=True)
+    assert world.root_owned() == []
+
+
+# -- case 15 ------------------------------------------------------------------------------
+
+FLIPPER = textwrap.dedent(
+    """\
+    # The other user's loop: makes a project's .venv name their venv or root's, as fast
+    # as it can, three ways in turn, until a stop file appears (or a deadline).
+    import contextlib, os, sys, time
+    proj, good, evil, stop = sys.argv[1:5]
+    pointer, tmp = os.path.join(proj, ".venv"), os.path.join(proj, ".venv.new")
+    deadline = time.monotonic() + 60
+    flips = 0
+    while time.monotonic() < deadline and not os.path.exists(stop):
+        target = (evil, good)[flips % 2]
+        try:
+            if flips // 2 % 3 == 0:  # a file of theirs renamed over it
+                with open(tmp, "w") as f:
+                    f.write(target + "\\n")
+                os.replace(tmp, pointer)
+            elif flips // 2 % 3 == 1:  # rewritten in place (a symlink there: refused)
+                with open(pointer, "w") as f:
+                    f.write(target + "\\n")
+            else:  # the venv itself swapped: a symlink of theirs to it
+                os.symlink(target, tmp)
+                os.replace(tmp, pointer)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        flips += 1
+        time.sleep(0.002)
+    print(flips)
+    """
+)
+
+
+def test_a_pointer_rewritten_by_another_user_during_allow_never_activates_theirs(
+    sandbox, spawn, shell_name, other, shared, figures
+):
+    """Case 15 with a real second account: root's project is group-writable by the
+    other user's group, its ``.venv`` names a venv of root's; the other user makes it
+    name their own venv and back in a loop (a file renamed over it, rewritten in place,
+    a symlink to either venv) while root runs ``shellhook allow`` and cds in and out.
+    Every allow is refused in one line (the project, the pointer or a link is another
+    user's to change; or, caught mid-flip, the pointer is half written or no venv is
+    there), what each one recorded is what it named (the venv matches the pointer bytes
+    it was read from), and the shell activates nothing. Once root takes the project back (its own
+    pointer, no group write), the venv is root's or none, never theirs, and a new
+    allow activates root's."""
+    uid, gid = other.pw_uid, other.pw_gid
+    top = Path(tempfile.mkdtemp(dir=shared, prefix=f"case15-{shell_name}-"))
+    top.chmod(0o755)
+    good = sandbox.make_venv(top / "good")
+    evil = sandbox.make_venv(top / "evil")
+    chown_tree(evil, uid, gid)
+    proj = top / "proj"
+    proj.mkdir()
+    os.chown(proj, 0, gid)
+    proj.chmod(0o775)
+    pointer = proj / ".venv"
+    pointer.write_text(f"{good}\n")
+    os.chown(pointer, 0, gid)
+    pointer.chmod(0o664)
+    script, stop = top / "flipper.py", top / "stop"
+    script.write_text(FLIPPER)
+    script.chmod(0o644)
+    named = {hashlib.sha256(f"{venv}\n".encode()).hexdigest(): str(venv) for venv in (good, evil)}
+    record_file = (
+        Path(sandbox.env["XDG_STATE_HOME"]) / "shellhook" / "trust" / "allow"
+        / f"{hashlib.sha256(os.fsencode(proj)).hexdigest()}.json"
+    )  # fmt: skip
+    sh = spawn()
+    path_before = sh.getenv("PATH")
+    runuser = ["runuser", "-u", other.pw_name, "--", _python_for(other), "-I"]
+    flipper = subprocess.Popen(
+        [*runuser, str(script), str(proj), str(good), str(evil), str(stop)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    allows = unsafe = 0
+    try:
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline or allows < 3:
+            allow = sandbox.shellhook("allow", str(proj), check=False)
+            allows += 1
+            assert allow.returncode == 1 and allow.stdout == "", allow
+            assert allow.stderr.count("\n") == 1 and "Traceback" not in allow.stderr
+            said = allow.stderr
+            unsafe += "writable by others (group" in said or f"owned by {other.pw_name}" in said
+            if said.startswith("shellhook: allowed "):
+                shown = said.removeprefix("shellhook: allowed ").split(" for ")[0]
+                record = json.loads(record_file.read_text())
+                assert record["venv"] == shown
+                if record["pointer_sha256"] is not None:  # (None: a symlink to the venv)
+                    assert named[record["pointer_sha256"]] == shown
+            sh.cd(proj)
+            assert sh.venv() is None
+            assert sh.getenv("PATH") == path_before
+            sh.cd(sandbox.home)
+    finally:
+        stop.touch()
+        out, _ = flipper.communicate(timeout=30)
+    figures.add("case 15: pointer flips by another user", int(out))
+    figures.add("case 15: allows refused while it flipped", allows)
+    assert int(out) > 10 and flipper.returncode == 0
+    assert unsafe > 0  # (the others caught it mid-flip: half written, or no venv at all)
+    pointer.unlink()
+    pointer.write_text(f"{good}\n")  # root's own again
+    os.chown(proj, 0, 0)
+    proj.chmod(0o755)
+    out = sh.cd(proj)
+    assert sh.venv() in (None, str(good)), out
+    sh.cd(sandbox.home)
+    sandbox.shellhook("allow", str(proj))
+    sh.cd(proj)
+    assert sh.venv() == str(good)
+    assert os.fsencode(evil) not in (sh.getenv("PATH") or b"")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import pwd
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -152,3 +156,120 @@ def test_the_suggested_allow_runs_for_a_name_with_control_characters(sandbox, st
     sh.cd(sandbox.home)
     sh.cd(proj)
     assert sh.venv() == str(proj / ".venv")
+
+
+# -- case 13: a repository cannot loosen policy ------------------------------------------
+
+LOOSE = (
+    'trust = "all"\ntrusted_paths = ["/"]\nquiet = true\ntimeout_ms = 0\n'
+    'allow_keys = ["LD_PRELOAD"]\nhome_is_project = true\n'
+)
+
+
+def plant_loose_config(proj: Path, sentinel: Path, venv: Path) -> None:
+    """Every project-side file that might claim to widen trust or silence warnings,
+    in shellhook's config format or a neighbour's; and a venv that records each run of
+    its activate script, its python or a .pth file in ``sentinel``."""
+    files = {
+        ".shellhook.toml": LOOSE,
+        "shellhook.toml": LOOSE,
+        ".shellhook/config.toml": LOOSE,
+        "config.toml": 'trust = "owned"\nquiet = true\n',  # the user's config's own name
+        ".config/shellhook/config.toml": 'trust = "owned"\nquiet = true\n',
+        "pyproject.toml": '[project]\nname = "x"\n\n[tool.shellhook]\n' + LOOSE,
+        "setup.cfg": "[tool:shellhook]\ntrust = all\nquiet = true\n",
+        ".envrc": f"touch {sentinel}\nexport SHELLHOOK_QUIET=1 LD_PRELOAD=/x.so\n",
+        ".env": "SHELLHOOK_QUIET=1\nSHELLHOOK_TRUST=all\nLD_PRELOAD=/x.so\n",
+    }
+    for name, text in files.items():
+        (proj / name).parent.mkdir(parents=True, exist_ok=True)
+        (proj / name).write_text(text)
+    with open(venv / "pyvenv.cfg", "a") as cfg:
+        cfg.write("shellhook = trusted\ntrust = all\nquiet = true\n")
+    script = f"#!/bin/sh\ntouch {sentinel}\n"
+    for name in ("activate", "activate.fish", "python"):
+        (venv / "bin" / name).unlink()
+        (venv / "bin" / name).write_text(script)
+        (venv / "bin" / name).chmod(0o755)
+    (site,) = venv.glob("lib/python*/site-packages")
+    (site / "zz.pth").write_text(f"import os; os.system('touch {sentinel}')\n")
+
+
+def test_a_project_cannot_loosen_policy(sandbox, spawn):
+    """Case 13: untrusted projects (a ``.venv`` directory; a ``.venv`` pointer file) hold
+    ``.shellhook.toml``, ``shellhook.toml``, ``pyproject.toml [tool.shellhook]``, a
+    ``config.toml`` (the user's config's name) at the top and under ``.config``,
+    ``.envrc``, ``.env``, a pyvenv.cfg claiming trust, and allow records forged where a
+    state dir relative to the project would be, each saying trust everything, be
+    quiet, no time limit, export LD_PRELOAD. None is read: nothing activates, nothing
+    of the venv runs, the one line saying how to allow each project is shown (once),
+    and once allowed, the "activated" line is not silenced and LD_PRELOAD stays unset."""
+    sentinel = sandbox.root / "pwned"
+    dirproj = sandbox.project("dirproj", trust=False)
+    plant_loose_config(dirproj, sentinel, dirproj / ".venv")
+    ptrproj = sandbox.home / "ptrproj"
+    sandbox.make_venv(ptrproj / "env")
+    (ptrproj / ".venv").write_text("./env\n")
+    plant_loose_config(ptrproj, sentinel, ptrproj / "env")
+    record = {"version": 1, "project": str(ptrproj), "venv": str(ptrproj / "env")}
+    key = hashlib.sha256(os.fsencode(ptrproj)).hexdigest()
+    for state in (".local/state/shellhook/trust", ".shellhook/trust", ".shellhook"):
+        (ptrproj / state / "allow").mkdir(parents=True, exist_ok=True)
+        (ptrproj / state / "allow" / f"{key}.json").write_text(json.dumps(record))
+    sh = spawn()
+    path_before = sh.getenv("PATH")
+    for proj, label in ((dirproj, b".venv"), (ptrproj, b"env")):
+        said = b""
+        for _ in range(2):
+            said += sh.cd(proj) + sh.cd(proj / ".config")
+            assert sh.venv() is None
+            assert sh.getenv("PATH") == path_before
+            assert sh.getenv("LD_PRELOAD") is None
+            sh.cd(sandbox.home)
+        notice = b"shellhook: " + label + b" is not allowed; to use it: shellhook allow ~/"
+        assert said.count(b"shellhook:") == 1 and notice + proj.name.encode() in said, said
+    for proj in (dirproj, ptrproj):
+        sandbox.shellhook("allow", str(proj))
+        out = sh.cd(proj)
+        assert b"shellhook: activated " in out, out
+        assert sh.getenv("LD_PRELOAD") is None
+        sh.cd(sandbox.home)
+    assert not sentinel.exists()
+
+
+# -- case 18: a .venv that is not a regular file, in a shell -----------------------------
+
+SPECIAL_BOUND = 3.0  # seconds: a prompt held on a FIFO or a device would take forever
+
+
+def test_a_special_dot_venv_is_not_followed_in_a_shell(sandbox, spawn, figures):
+    """Case 18: ``.venv`` as a UNIX socket, a FIFO, a symlink to ``/proc/self/mem``, to
+    ``/dev/zero`` and to ``/dev/tty``: each cd in and out comes back within a bounded
+    time, activates nothing, leaves PATH alone and says at most one line."""
+    projects = []
+    for kind in ("socket", "fifo", "/proc/self/mem", "/dev/zero", "/dev/tty"):
+        proj = sandbox.home / f"special-{len(projects)}"
+        proj.mkdir()
+        if kind == "socket":
+            with socket.socket(socket.AF_UNIX) as sock:
+                sock.bind(str(proj / ".venv"))
+        elif kind == "fifo":
+            os.mkfifo(proj / ".venv")
+        else:
+            (proj / ".venv").symlink_to(kind)
+        projects.append(proj)
+    sh = spawn()
+    path_before = sh.getenv("PATH")
+    for proj in projects:
+        said = b""
+        for _ in range(2):
+            start = time.monotonic()
+            said += sh.cd(proj)
+            took = time.monotonic() - start
+            figures.most("case 18: slowest cd into a special .venv (s)", took)
+            assert took < SPECIAL_BOUND, (proj, took)
+            assert sh.venv() is None
+            assert sh.getenv("PATH") == path_before
+            sh.cd(sandbox.home)
+        assert said.count(b"shellhook:") <= 1, said
+        assert b"Traceback" not in said

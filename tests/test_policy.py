@@ -683,3 +683,34 @@ def test_judge_refuses_a_colon_in_the_venv_path(judged: Judge, tmp_path: Path) -
     target = judged(proj)
     assert not target.usable and target.warning is not None
     assert "would split PATH" in target.warning and "\n" not in target.warning
+
+
+def test_project_files_claiming_trust_or_quiet_are_not_read(judged: Judge) -> None:
+    """Case 13: a project's ``.shellhook.toml``, ``shellhook.toml``, ``config.toml``,
+    ``pyproject.toml [tool.shellhook]`` and ``.envrc`` saying trust everything and be
+    quiet change nothing: its venv is not allowed (the warning says how to allow it),
+    and once allowed, the "activated" line is still there. Only the user's own config
+    file counts (``trust = "owned"`` there does trust it)."""
+    loose = 'trust = "owned"\nquiet = true\n'
+    proj = judged.project()
+    for name in (
+        ".shellhook.toml",
+        "shellhook.toml",
+        "config.toml",
+        ".config/shellhook/config.toml",
+    ):
+        (proj / name).parent.mkdir(parents=True, exist_ok=True)
+        (proj / name).write_text(loose)
+    (proj / "pyproject.toml").write_text("[tool.shellhook]\n" + loose)
+    (proj / ".envrc").write_text("export SHELLHOOK_QUIET=1\n")
+    target = judged(proj)
+    assert not target.usable and target.warning is not None
+    assert target.warning.endswith(f"is not allowed; to use it: shellhook allow {proj}")
+    assert judged.decide(proj) == [(p.OP_WARN, target.warning)]
+    judged.ctx.trust.allow(str(proj), str(proj / ".venv"), None)
+    ops = [op for op, _ in judged.decide(proj)]
+    assert p.OP_ACTIVATE in ops and p.OP_INFO in ops
+    judged.ctx.trust.forget(str(proj))
+    judged.config.write_text(loose)  # the user's own file: read
+    ops = [op for op, _ in judged.decide(proj)]
+    assert p.OP_ACTIVATE in ops and p.OP_INFO not in ops

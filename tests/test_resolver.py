@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import socket
+import threading
 from pathlib import Path
 
 import pytest
 
 from shellhook import resolver as r
+from shellhook import venvinfo
 
 
 def mkvenv(path: Path) -> Path:
@@ -299,3 +302,63 @@ def test_each_scope_gets_its_own_answer_from_one_cached_resolver(tmp_path):
         assert resolver.resolve(str(proj), scope_b).venv == str(b)
         assert resolver.resolve(str(proj), scope_b).scope == scope_b
     assert not resolver.resolve(str(proj)).found  # the default scope's $WORKON_HOME
+
+
+# -- case 18: a pointer (or venv) that is not a regular file -----------------------------
+
+SPECIAL_FILES = ["socket", "fifo", "/dev/zero", "/proc/self/mem", "/dev/tty", "/dev/null"]
+
+
+def plant_special(path: Path, kind: str) -> None:
+    """Put a UNIX socket, a FIFO or a symlink to device or ``/proc`` file ``kind`` at
+    ``path``."""
+    if kind == "socket":
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.bind(str(path))  # the socket file stays when it is closed
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to(kind)
+
+
+def resolve_within(res: r.Resolver, directory: Path, seconds: float = 5.0) -> r.Resolution:
+    """``res.resolve(directory)`` in a thread: a test that would hang fails instead."""
+    answer: list[r.Resolution] = []
+    worker = threading.Thread(target=lambda: answer.append(res.resolve(str(directory))))
+    worker.daemon = True
+    worker.start()
+    worker.join(seconds)
+    assert answer, f"resolving {directory} hung for {seconds} s"
+    return answer[0]
+
+
+@pytest.mark.parametrize("kind", SPECIAL_FILES)
+@pytest.mark.parametrize("where", [".venv", "venv", "env", ".venv/pyvenv.cfg", "pointer"])
+def test_a_special_file_is_never_followed_nor_waited_on(tmp_path, res, kind, where):
+    """Case 18: a UNIX socket, a FIFO, or a symlink to ``/dev/zero``, ``/proc/self/mem``,
+    ``/dev/tty`` or ``/dev/null`` planted as the pointer file, as a ``venv`` or other
+    child, as a venv's ``pyvenv.cfg``, or named by a regular pointer file: nothing is
+    found, nothing blocks, and what is said (a pointer naming it) is one line."""
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    if where == "pointer":
+        special = tmp_path / "special"
+        plant_special(special, kind)
+        (proj / ".venv").write_text(f"{special}\n")
+    elif where == ".venv/pyvenv.cfg":
+        (proj / ".venv" / "bin").mkdir(parents=True)
+        plant_special(proj / where, kind)
+    else:
+        plant_special(proj / where, kind)
+    found = resolve_within(res, proj)
+    if found.found:
+        # stat() calls /proc/self/mem a regular file: a candidate, whose pyvenv.cfg is
+        # then never read through the link, so it stays unusable even when allowed.
+        assert (where, kind) == (".venv/pyvenv.cfg", "/proc/self/mem"), found
+        assert "pyvenv.cfg is unreadable" in (venvinfo.broken_reason(found.venv) or "")
+    if where == "pointer":
+        assert found.problem is not None and "which is not a venv" in found.problem
+        assert "\n" not in found.problem
+    else:
+        assert found.problem is None
+    assert resolve_within(res, proj / ".").found == found.found  # again, not from a memo

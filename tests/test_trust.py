@@ -402,3 +402,164 @@ def test_stale_temp_files_of_killed_saves_are_removed(tmp_path, store):
     proj = project_with_venv(tmp_path)
     store.allow(str(proj), str(proj / ".venv"), None)
     assert [p.name for p in (store.root / "allow").iterdir()] == [f"{trust._key(str(proj))}.json"]
+
+
+# -- case 12: exact matching in the trust store ------------------------------------------
+
+
+def twin_project(tmp_path: Path, name: str) -> Path:
+    """A project at ``tmp_path/name`` whose ``.venv`` pointer (``./env``) and venv are
+    byte for byte those of every other twin: only the path tells two apart."""
+    proj = tmp_path / name
+    (proj / "env" / "bin").mkdir(parents=True)
+    (proj / "env" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (proj / "env" / "bin" / "python").symlink_to("/usr/bin/python3")
+    (proj / ".venv").write_text("./env\n")
+    return proj
+
+
+def allow_as_resolved(store: trust.TrustStore, tmp_path: Path, path: str) -> None:
+    """``shellhook allow PATH``'s record: what PATH resolves to, bound to its pointer."""
+    res = resolver(tmp_path).resolve(path)
+    assert res.found and res.project is not None and res.venv is not None
+    store.allow(res.project, res.venv, res.pointer)
+
+
+@pytest.mark.parametrize(
+    "allowed, other",
+    [
+        ("a.b/p", "aXb/p"),  # '.' as a regex matches any character
+        ("aXb/p", "a.b/p"),
+        ("home/u/x/tmp/proj", "tmp/proj"),  # the other is a suffix of the allowed path
+        ("tmp/proj", "home/u/x/tmp/proj"),  # the allowed path is a suffix of the other
+        ("proj", "proj2"),  # a prefix
+        ("proj2", "proj"),
+        ("proj", "xproj"),
+        ("proj", "proj.old"),
+        ("proj", "Proj"),  # case
+        ("Proj", "proj"),
+        ("proj", "proj/sub"),  # a project of its own inside the allowed one
+        ("proj/sub", "proj"),
+        ("a[b]", "ab"),  # a glob's or a regex's character class
+        ("a*", "abc"),
+        ("p q", "p"),
+    ],
+)
+def test_allowing_one_near_miss_never_trusts_the_other(tmp_path, store, allowed, other):
+    """Case 12: two projects alike in all but a near-miss path (a regex metacharacter,
+    a prefix or suffix of the other, another case, one inside the other). Allowing
+    one trusts it alone: records are keyed by the exact canonical path, never matched
+    as a substring, a pattern or case-insensitively (autoenv's ``grep -q``)."""
+    first = twin_project(tmp_path, allowed)
+    second = twin_project(tmp_path, other)
+    if os.path.samefile(first, second):
+        pytest.skip("a case-insensitive file system: one directory")
+    allow_as_resolved(store, tmp_path, str(first))
+    assert verdict(store, tmp_path, first).trusted
+    assert verdict(store, tmp_path, second).reason == "not allowed"
+    (record,) = store.records()
+    assert record["project"] == str(first)
+
+
+@pytest.mark.parametrize("spelling", ["{p}/", "{p}//", "{p}/.", "{p}/../p"])
+def test_a_trailing_slash_names_the_same_project_and_no_other(tmp_path, store, spelling):
+    """Case 12: ``allow`` through ``p/`` (or another spelling of the same directory)
+    trusts ``p`` itself, whichever way it is entered, and nothing whose path merely
+    starts with ``p/`` or ``p``: neither a project inside it nor ``p2``."""
+    proj = twin_project(tmp_path, "p")
+    inner = twin_project(tmp_path, "p/inner")
+    sibling = twin_project(tmp_path, "p2")
+    allow_as_resolved(store, tmp_path, spelling.format(p=proj))
+    for entered in (proj, spelling.format(p=proj), f"{proj}/"):
+        res = resolver(tmp_path).resolve(str(entered))
+        assert store.verdict(res, DEFAULTS, str(tmp_path / "workon")).trusted, entered
+    assert verdict(store, tmp_path, inner).reason == "not allowed"
+    assert verdict(store, tmp_path, sibling).reason == "not allowed"
+    assert [r["project"] for r in store.records()] == [str(proj)]
+
+
+# -- case 22: a pointer file's mode ------------------------------------------------------
+
+# Case 22's modes with a group or other write bit (0620, 0622, 0666, 0602), and the rest
+# of each kind; all readable by their owner, as a pointer must be (no root needed).
+OTHER_WRITABLE_POINTER_MODES = [0o602, 0o622, 0o666, 0o606, 0o642, 0o646, 0o626, 0o662, 0o777]
+GROUP_WRITABLE_POINTER_MODES = [0o620, 0o624, 0o660, 0o664, 0o670]
+SAFE_POINTER_MODES = [0o600, 0o640, 0o644, 0o604, 0o400, 0o444]
+
+
+def pointer_project(tmp_path: Path, target: str) -> Path:
+    """A project whose ``.venv`` pointer file names ``target`` (``../envs/a`` next to it,
+    or a venv's name in $WORKON_HOME, ``tools``)."""
+    for venv in (tmp_path / "envs" / "a", tmp_path / "workon" / "tools"):
+        if not venv.exists():
+            (venv / "bin").mkdir(parents=True)
+            (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / ".venv").write_text(f"{target}\n")
+    return proj
+
+
+def shared_group(monkeypatch, path: Path) -> str:
+    """Make ``path``'s group one with another member besides this user; its name in
+    reasons."""
+    fake_accounts(monkeypatch, os.stat(path).st_gid, ["bob"], [(ME, os.geteuid())])
+    return "group team, also bob"
+
+
+@pytest.mark.parametrize("target", ["../envs/a", "tools"])
+@pytest.mark.parametrize(
+    "mode", OTHER_WRITABLE_POINTER_MODES + GROUP_WRITABLE_POINTER_MODES, ids=oct
+)
+def test_a_pointer_writable_by_others_is_refused_even_when_allowed(
+    tmp_path, store, monkeypatch, mode, target
+):
+    """Case 22: a pointer file another user can write (their venv, next time) is
+    refused, allowed or not, under ``trust = "owned"`` too, and when it names a venv in
+    $WORKON_HOME (trusted without allow); the reason says who can write it and the
+    ``chmod`` that fixes it. Group-writable counts when the group has another member."""
+    proj = pointer_project(tmp_path, target)
+    pointer = proj / ".venv"
+    allow_as_resolved(store, tmp_path, str(proj))
+    assert verdict(store, tmp_path, proj).trusted
+    os.chmod(pointer, mode)
+    who = "anyone" if mode & 0o002 else shared_group(monkeypatch, pointer)
+    for cfg in (DEFAULTS, config.Config(trust="owned")):
+        v = verdict(store, tmp_path, proj, cfg)
+        assert v.refused and not v.trusted, (oct(mode), v)
+        assert v.reason == (
+            f"refused: {pointer} is writable by others ({who}) (fix: chmod -R g-w,o-w {pointer})"
+        )
+    os.chmod(pointer, 0o600)
+    assert verdict(store, tmp_path, proj).trusted  # the chmod the reason names fixes it
+
+
+@pytest.mark.parametrize("mode", SAFE_POINTER_MODES + GROUP_WRITABLE_POINTER_MODES, ids=oct)
+def test_a_pointer_nobody_else_can_write_is_accepted(tmp_path, store, monkeypatch, mode):
+    """Case 22's other half: 0600, 0640, 0644 (and other modes without a write bit for
+    others) are accepted; so is a group write bit when the group is the user's private
+    group (umask 002, DESIGN §5)."""
+    proj = pointer_project(tmp_path, "../envs/a")
+    allow_as_resolved(store, tmp_path, str(proj))
+    os.chmod(proj / ".venv", mode)
+    fake_accounts(monkeypatch, os.stat(proj / ".venv").st_gid, [], [(ME, os.geteuid())])
+    assert verdict(store, tmp_path, proj).trusted, oct(mode)
+
+
+def test_a_root_venv_open_to_others_is_fixed_with_sudo_by_a_user(tmp_path, monkeypatch):
+    """Case 24's hints: a root-owned venv made writable by others is refused, and the
+    ``chmod`` that fixes it takes ``sudo`` for a user (who cannot change root's files),
+    not for root itself."""
+    proj = project_with_venv(tmp_path)
+    venv = str(proj / ".venv")
+    os.chmod(venv, 0o777)
+    if os.stat(venv).st_uid != 0:
+        pytest.skip("needs files of root's (run as root)")
+    assert trust.ownership_problem(venv) == (
+        f"{venv} is writable by others (anyone) (fix: chmod -R g-w,o-w {venv})"
+    )
+    monkeypatch.setattr(trust.os, "geteuid", lambda: 4242)
+    assert trust.ownership_problem(venv) == (
+        f"{venv} is writable by others (anyone) (fix: sudo chmod -R g-w,o-w {venv})"
+    )
+    assert trust.ownership_problem(str(proj), recursive=False) is None
