@@ -371,9 +371,15 @@ __shellhook_wrap_cd() {
   # prompt, after the rc files, and again when the directory changed without our cd.
   # SHELLHOOK_WRAP_CD=0 leaves cd alone: the venv then changes at the next prompt.
   [[ ${SHELLHOOK_WRAP_CD-1} != 0 ]] || return 0
-  local def
+  local def scratch=$__shellhook_rt/$__shellhook_id.s
   if builtin declare -F cd >/dev/null; then
-    def=$(builtin declare -f cd)   # a fork, only when some cd function exists
+    # Its text through this session's scratch file: a $(...) would fork at each prompt
+    # after a `builtin cd` (zoxide's and autojump's jumps), when ours is still in place.
+    if [[ -n $__shellhook_id ]] && builtin declare -f cd 2>/dev/null >|"$scratch"; then
+      IFS= builtin read -r -d '' def <"$scratch"
+    else
+      def=$(builtin declare -f cd)
+    fi
     if [[ $def != *__shellhook_chdir* ]]; then
       builtin eval "__shellhook_user_$def"
       __shellhook_user_cd=1

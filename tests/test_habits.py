@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -245,3 +247,43 @@ def test_a_hashed_program_of_a_deleted_venv_falls_back_to_path(sandbox, spawn):
     # Typed before the shell's next prompt has heard of the deletion:
     out = sh.run("mytool")
     assert b"system-tool" in out and b"No such file" not in out
+
+
+@pytest.mark.parametrize("shell_name", ["bash", "zsh", "fish"])
+def test_a_jump_with_builtin_cd_forks_no_process(sandbox, spawn, tmp_path):
+    """zoxide and autojump change directory with ``builtin cd``, past our ``cd``: the
+    next prompt follows, and checks that our ``cd`` is still in place without a fork
+    (bash read its text through ``$(...)``, a process at each jump)."""
+    strace = shutil.which("strace")
+    if strace is None:
+        pytest.fail("strace is not installed (test.sh installs it)")
+    a, b = sandbox.project("a"), sandbox.project("b")
+    sh = spawn()
+    sh.run("builtin cd " + sh.quote(str(a)))
+    assert sh.venv() == str(a / ".venv")
+    trace = tmp_path / "strace.log"
+    tracer = subprocess.Popen(
+        [strace, "-f", "-e", "trace=clone,clone3,fork,vfork", "-o", str(trace)]
+        + ["-p", str(sh.child.pid)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert tracer.stderr is not None
+    assert b"attached" in tracer.stderr.readline()
+    try:
+        for _ in range(3):
+            sh.run("builtin cd " + sh.quote(str(b)))
+            sh.run("builtin cd " + sh.quote(str(a)))
+    finally:
+        tracer.send_signal(signal.SIGINT)
+        tracer.wait(timeout=10)
+    spawned = [  # processes: threads (fish's I/O pool) are not
+        line
+        for line in trace.read_text().splitlines()
+        if "fork(" in line or ("clone" in line and "CLONE_THREAD" not in line)
+    ]
+    assert [line for line in spawned if "resumed>" not in line and "= -1" not in line] == []
+    assert sh.venv() == str(a / ".venv")
+    sh.run("builtin cd " + sh.quote(str(b)))
+    assert sh.venv() == str(b / ".venv")

@@ -41,6 +41,7 @@ class SessionFile(enum.Enum):
     REPLY = "a"  # both: the daemon's latest reply frame
     NUDGE = "n"  # file: exists while the shell should ask again
     OPS = "ops"  # both: a command's reply frame for its shell (commands/shellops.py)
+    SCRATCH = "s"  # the shell's own: bash reads a function's text there, without a fork
 
     @property
     def suffix(self) -> str:
