@@ -485,7 +485,8 @@ class Resolver:
         # 6. a venv in $WORKON_HOME whose .project names d
         links = self._project_links(scope.workon_home)
         linked = links.get(d) or links.get(os.path.realpath(d))
-        if linked is not None:
+        # (the only rule that reads nothing in d: a link to a deleted directory is none)
+        if linked is not None and os.path.isdir(d):
             return Resolution(
                 venv=os.path.realpath(linked),
                 found_as=linked,

@@ -165,6 +165,14 @@ def test_project_link_in_workon_home(tmp_path, res):
     assert found.project == str(tmp_path / "proj")
 
 
+def test_project_link_to_a_deleted_directory_is_none(tmp_path, res):
+    """A shell can sit in a directory deleted from elsewhere (case 44): the link, the
+    one rule reading nothing in the directory, must not keep its venv active there."""
+    named = mkvenv(tmp_path / "workon" / "linked")
+    (named / ".project").write_text(str(tmp_path / "proj") + "\n")
+    assert not res.resolve(str(tmp_path / "proj")).found
+
+
 def test_cache_is_used_only_for_watched_dirs(tmp_path):
     watched: set[str] = set()
     res = r.Resolver(scope=scope_in(tmp_path), cacheable=watched.__contains__)

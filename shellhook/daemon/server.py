@@ -662,6 +662,11 @@ class Daemon:
         name, kind = change.name, change.kind
         if kind == w.GONE or not name:
             return True  # the path itself: deleted, moved, rewritten, chmod-ed
+        if kind == w.DELETED and LEVEL in self._roles.get(change.path, ()):
+            # A level itself deleted or moved away: its own watch hears nothing while a
+            # shell sits in it (the kernel reports an inode's deletion when its last user
+            # lets go), and a .project link (rule 6) yields only for a directory that is.
+            return True
         if role == LEVEL:
             if name in LEVEL_NAMES:
                 return True
