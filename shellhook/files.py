@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import json
 import os
 import stat
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 MAX_SMALL_FILE = 4096
+NESTED_TOO_DEEPLY = "nested too deeply"  # valid, small, beyond the parsers' recursion limit
 
 
 @contextlib.contextmanager
@@ -103,13 +105,27 @@ def read_small_file(
 
 
 def parse_toml(raw: bytes) -> dict[str, Any]:
-    """``raw`` (UTF-8) as TOML; ValueError when it is not. The parser is imported on first
-    use: the one-off Python answering a project without TOML files never needs it."""
+    """``raw`` (UTF-8) as TOML; ValueError when it is not, or nests too deeply to parse
+    (a RecursionError otherwise: ``a = [[[...`` under any size cap). The parser is
+    imported on first use: the one-off Python answering a project without TOML files
+    never needs it."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on old Pythons only
         import tomli as tomllib
-    return tomllib.loads(raw.decode("utf-8"))  # (both errors are ValueErrors)
+    try:
+        return tomllib.loads(raw.decode("utf-8"))  # (both errors are ValueErrors)
+    except RecursionError:
+        raise ValueError(NESTED_TOO_DEEPLY) from None
+
+
+def parse_json(raw: bytes) -> Any:
+    """``raw`` as JSON; ValueError when it is not, or nests too deeply to parse (which
+    ``json.loads`` says with a RecursionError: a file of ``[`` under any size cap)."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError(NESTED_TOO_DEEPLY) from None
 
 
 def logical_cwd() -> str:

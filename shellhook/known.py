@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from shellhook import locations
-from shellhook.files import read_small_file, sole_writer, write_atomic
+from shellhook.files import parse_json, read_small_file, sole_writer, write_atomic
 from shellhook.resolver import Resolution
 
 MAX_PROJECTS = 512  # the oldest are dropped beyond this
@@ -38,7 +38,7 @@ class KnownProjects:
 
     def _load(self) -> dict[str, float]:
         try:
-            data = json.loads(read_small_file(self.path, MAX_FILE, owner=os.getuid()))
+            data = parse_json(read_small_file(self.path, MAX_FILE, owner=os.getuid()))
             found = data["projects"]
         except (OSError, ValueError, KeyError, TypeError):
             return {}

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import pwd
+import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,13 @@ from shellhook import locations, venvinfo
 from shellhook.config import Config
 from shellhook.display import for_terminal, path_for_command, path_for_terminal
 from shellhook.errors import ShellhookError
-from shellhook.files import read_small_file, remove_stale_temps, sole_writer, write_atomic
+from shellhook.files import (
+    parse_json,
+    read_small_file,
+    remove_stale_temps,
+    sole_writer,
+    write_atomic,
+)
 from shellhook.resolver import Resolution
 
 RECORD_VERSION = 1
@@ -50,6 +57,34 @@ class Verdict:
 
 def _key(project: str) -> str:
     return hashlib.sha256(os.fsencode(os.path.realpath(project))).hexdigest()
+
+
+def _directory_in_place(path: Path) -> bool:
+    """True when a directory (not a symlink to one) stands where record ``path`` goes:
+    a corrupt store, which rename and unlink cannot replace or remove."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _write_record(path: Path, data: bytes) -> None:
+    """``write_atomic``, over a directory standing in the record's place too."""
+    if _directory_in_place(path):
+        shutil.rmtree(path)
+    write_atomic(path, data)
+
+
+def _remove_record(path: Path) -> bool:
+    """Remove the record at ``path`` (a directory in its place too); False when none."""
+    if _directory_in_place(path):
+        shutil.rmtree(path)
+        return True
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _pointer_hash(pointer: bytes | None) -> str | None:
@@ -342,8 +377,8 @@ class TrustStore:
             allow, deny = self._dir("allow", create=True), self._dir("deny", create=True)
             with sole_writer(self.root):
                 remove_stale_temps(allow)
-                write_atomic(allow / f"{key}.json", json.dumps(record, indent=1).encode())
-                (deny / key).unlink(missing_ok=True)  # only now: until here, still denied
+                _write_record(allow / f"{key}.json", json.dumps(record, indent=1).encode())
+                _remove_record(deny / key)  # only now: until here, still denied
         except OSError as exc:
             raise TrustStoreError(f"cannot write trust record: {exc}") from None
 
@@ -355,12 +390,12 @@ class TrustStore:
             allow, deny = self._dir("allow", create=True), self._dir("deny", create=True)
             with sole_writer(self.root):
                 try:
-                    write_atomic(
+                    _write_record(
                         deny / key,
                         (os.path.realpath(project) + "\n").encode("utf-8", "surrogateescape"),
                     )
                 finally:
-                    (allow / f"{key}.json").unlink(missing_ok=True)
+                    _remove_record(allow / f"{key}.json")
         except OSError as exc:
             raise TrustStoreError(f"cannot write deny record: {exc}") from None
 
@@ -371,9 +406,8 @@ class TrustStore:
         for kind, name in (("allow", f"{key}.json"), ("deny", key)):
             path = self._dir(kind, create=False) / name
             try:
-                path.unlink()
-            except FileNotFoundError:
-                continue
+                if not _remove_record(path):
+                    continue
             except OSError as exc:
                 raise TrustStoreError(f"cannot remove trust record {path}: {exc}") from None
             removed.append(kind)
@@ -386,18 +420,20 @@ class TrustStore:
     def allowed_record(self, project: str) -> dict | None:
         """The allow record for ``project``, or None; TrustStoreError when corrupt."""
         path = self._dir("allow", create=False) / f"{_key(project)}.json"
+        # The record's name is a hash: the fix names the project.
+        fix = f"run: shellhook allow {path_for_command(os.path.realpath(project))}"
         try:
-            data = json.loads(read_small_file(path, MAX_RECORD_BYTES))
+            data = parse_json(read_small_file(path, MAX_RECORD_BYTES))
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
             why = exc.strerror if isinstance(exc, OSError) else str(exc)
             raise TrustStoreError(
-                f"trust record {path_for_terminal(path)} is corrupt ({why}); run: shellhook allow"
+                f"trust record {path_for_terminal(path)} is corrupt ({why}); {fix}"
             ) from None
         if not isinstance(data, dict) or data.get("version") != RECORD_VERSION:
             raise TrustStoreError(
-                f"trust record {path} has an unknown format; run: shellhook allow"
+                f"trust record {path_for_terminal(path)} has an unknown format; {fix}"
             )
         return data
 
@@ -410,7 +446,7 @@ class TrustStore:
         found = []
         for path in paths:
             try:
-                record = json.loads(read_small_file(path, MAX_RECORD_BYTES))
+                record = parse_json(read_small_file(path, MAX_RECORD_BYTES))
             except (OSError, ValueError):
                 continue
             if isinstance(record, dict) and record.get("version") == RECORD_VERSION:
