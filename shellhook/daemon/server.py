@@ -384,10 +384,13 @@ class Daemon:
             self._detach(session)
             return
         for req in requests:
-            if self.debug or DEBUG_DELAY:
-                self._answer_timed(session, req)
-            else:
-                self._answer(session, req)
+            try:
+                if self.debug or DEBUG_DELAY:
+                    self._answer_timed(session, req)
+                else:
+                    self._answer(session, req)
+            except Exception:  # a defect costs that shell one answer, not every shell us
+                log.exception("answering %s about %r failed", session.sid, req.pwd)
 
     def _resolution(self, req: protocol.Request) -> tuple[Resolution, Target] | None:
         """What ``req``'s directory resolves to, in the asking shell's scope (its own
