@@ -21,6 +21,7 @@ def _one_line_parser_class() -> type[argparse.ArgumentParser]:
     """The parser class whose usage errors are one line and exit status 2, for every
     command alike (made on demand: argparse stays out of `shellhook init`)."""
     import argparse
+    from typing import NoReturn
 
     from shellhook.display import for_terminal
 
@@ -32,7 +33,7 @@ def _one_line_parser_class() -> type[argparse.ArgumentParser]:
                 self.error("unrecognized arguments: " + " ".join(extras))
             return namespace, extras
 
-        def error(self, message: str):  # type: ignore[no-untyped-def]
+        def error(self, message: str) -> NoReturn:
             """``PROG: error: MESSAGE (see: PROG --help)`` on stderr, exit 2."""
             sys.stderr.write(
                 f"{self.prog}: error: {for_terminal(message)} (see: {self.prog} --help)\n"
