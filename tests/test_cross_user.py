@@ -40,9 +40,9 @@ OTHER_USER = "shellhook-other"  # the same user as tests/test_e2e_adversarial.py
 PROMPT_BOUND = 2.0  # seconds a cd may take here (a one-off Python on 2 busy cores)
 
 
-@pytest.fixture(scope="module")
-def other() -> pwd.struct_passwd:
-    """The second local user: root only; outside CI a non-root run skips."""
+def local_user(name: str) -> pwd.struct_passwd:
+    """Local user ``name``, made with useradd if need be: root only; outside CI a
+    non-root run skips."""
     if os.geteuid() != 0:
         if os.environ.get("CI"):
             pytest.fail("CI must run the cross-user tests as root")
@@ -51,10 +51,16 @@ def other() -> pwd.struct_passwd:
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is not installed")
     try:
-        return pwd.getpwnam(OTHER_USER)
+        return pwd.getpwnam(name)
     except KeyError:
-        subprocess.run(["useradd", "--no-create-home", OTHER_USER], check=True)
-        return pwd.getpwnam(OTHER_USER)
+        subprocess.run(["useradd", "--no-create-home", name], check=True)
+        return pwd.getpwnam(name)
+
+
+@pytest.fixture(scope="module")
+def other() -> pwd.struct_passwd:
+    """The second local user."""
+    return local_user(OTHER_USER)
 
 
 @pytest.fixture(scope="module")

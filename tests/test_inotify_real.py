@@ -37,7 +37,7 @@ import pytest
 from shellhook.daemon import server
 from tests.conftest import Figures, Sandbox, StartShell, require_shell
 from tests.drivers import DRIVERS, ShellDriver
-from tests.test_cross_user import World, as_other, shared, world  # noqa: F401 (fixtures)
+from tests.test_cross_user import World, as_other, local_user, shared, world  # noqa: F401
 
 INOTIFY_USER = "shellhook-inotify"
 SOAK = os.environ.get("SHELLHOOK_SOAK") == "1"
@@ -103,20 +103,9 @@ def other() -> pwd.struct_passwd:
     Overrides test_cross_user's ``other``: its ``shared`` and ``world`` fixtures,
     imported here, then belong to this user.
     """
-    if os.geteuid() != 0:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the cross-user tests as root")
-        pytest.skip("a second user needs root (useradd, runuser, chown)")
     if not sys.platform.startswith("linux"):
         pytest.skip("inotify is Linux's")
-    for tool in ("useradd", "runuser"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is not installed")
-    try:
-        return pwd.getpwnam(INOTIFY_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--no-create-home", INOTIFY_USER], check=True)
-        return pwd.getpwnam(INOTIFY_USER)
+    return local_user(INOTIFY_USER)
 
 
 @pytest.fixture(scope="module")
