@@ -126,6 +126,7 @@ def __shellhook_setup(ns):
         rfd=-1,  # reply FIFO (read end)
         wfd=-1,  # request FIFO (write end)
         stuck=False,  # the daemon did not answer in time
+        renudge=False,  # a nudge arrived while we waited for a reply: ask at the next prompt
         busy=False,  # applying a reply (a `C` op fires on_chdir: not a new question)
         said=set(),  # warnings already printed in this session
     )
@@ -195,7 +196,9 @@ def __shellhook_setup(ns):
     def read_reply(fd, timeout, seq, pid):
         # Wait up to `timeout` s in all for the doorbell, then read our frame from the
         # reply file. A nudge, or the bell of an older reply, does not end the wait; a
-        # daemon `pid` found stopped after a 50 ms slice does.
+        # daemon `pid` found stopped after a 50 ms slice does. A nudge read here is kept
+        # for the next prompt (st.renudge): the daemon nudges once until it next answers,
+        # so a nudge dropped would leave this shell deaf to every later change.
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
@@ -211,6 +214,8 @@ def __shellhook_setup(ns):
                 continue
             except OSError:
                 return None
+            if b"N" in bells:
+                st.renudge = True
             if b"R" not in bells:
                 continue
             try:
@@ -645,10 +650,11 @@ def __shellhook_setup(ns):
     def nudged():
         if st.rfd < 0:
             return False
+        rang, st.renudge = st.renudge, False
         try:
-            rang = bool(os.read(st.rfd, 65536))  # a nudge (or a late doorbell)
+            rang = bool(os.read(st.rfd, 65536)) or rang  # a nudge (or a late doorbell)
         except OSError:  # BlockingIOError: nothing there
-            return False
+            pass
         if rang:
             st.stuck = False  # it did not answer in time, but is back: ask it again
         return rang
